@@ -1,0 +1,82 @@
+# Strata build. `make` builds build/strata; `make test` runs the whole suite (plain and
+# ASan+UBSan); `make run` installs what is missing, builds and starts a server.
+CC       ?= cc
+SANITIZE ?= 0
+PKGS     := libmicrohttpd openssl expat jansson libzstd libcurl lmdb libisal
+
+ifeq ($(SANITIZE),1)
+BUILD    ?= build/asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DSTRATA_SANITIZE
+OPT      := -O1
+else
+BUILD    ?= build
+SANFLAGS :=
+OPT      := -O2
+endif
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wpointer-arith -Wno-unused-parameter -Werror
+CFLAGS   += -std=c17 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SANFLAGS) -Isrc -MMD -MP \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+LIB_SRC  := $(shell find src -name '*.c' ! -path src/main.c | sort)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all deps run test test-unit test-integration test-crash test-asan fuzz bench clean format
+
+all: $(BUILD)/strata
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libstrata.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/strata: $(BUILD)/obj/src/main.o $(BUILD)/libstrata.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libstrata.a tests/unit/t.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libstrata.a $(LDLIBS)
+
+test-unit: $(UNIT_BIN)
+	@bash tests/run_unit.sh $(UNIT_BIN)
+
+test-integration: $(BUILD)/strata
+	STRATA_BIN=$(abspath $(BUILD)/strata) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+
+test-crash: $(BUILD)/strata
+	STRATA_BIN=$(abspath $(BUILD)/strata) /usr/bin/python3 tests/crash/crash_test.py
+
+# The whole suite: plain build, then again under ASan+UBSan.
+test: deps
+	$(MAKE) all test-unit test-crash
+	$(MAKE) SANITIZE=1 all test-unit
+	STRATA_BIN=$(abspath build/asan/strata) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+	$(MAKE) test-integration
+
+# libFuzzer targets (clang), each run briefly over its committed corpus.
+FUZZ_TIME ?= 20
+fuzz: deps
+	@bash tests/fuzz/run.sh $(FUZZ_TIME)
+
+run: deps all
+	$(BUILD)/strata server --data ./data --listen 127.0.0.1:9000
+
+format:
+	clang-format -i $$(find src tests -name '*.[ch]')
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/main.d

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Strata needs to build and test, when any is missing.
+# Idempotent and quiet when everything is present; needs root (or sudo) to install.
+set -euo pipefail
+PKGS=(build-essential pkg-config clang libclang-rt-14-dev
+      libmicrohttpd-dev libssl-dev libexpat1-dev libjansson-dev liblmdb-dev
+      libisal-dev libzstd-dev libcurl4-openssl-dev
+      python3 python3-boto3 python3-pytest awscli)
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then SUDO=sudo; else
+        echo "deps: missing packages (${missing[*]}) and not root; install them with apt-get" >&2; exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

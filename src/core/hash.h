@@ -1,0 +1,43 @@
+/* Digests, MACs and encodings used across Strata (thin wrappers over OpenSSL 3 and ISA-L). */
+#ifndef STRATA_CORE_HASH_H
+#define STRATA_CORE_HASH_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/str.h"
+
+void sha256(const void *p, size_t n, uint8_t out[32]);
+void hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen, uint8_t out[32]);
+void md5(const void *p, size_t n, uint8_t out[16]);
+
+/* Incremental digests. _init allocates the OpenSSL context; _final frees it (so does _free,
+ * for abandoned ones). */
+typedef struct {
+    void *ctx; /* EVP_MD_CTX * */
+} digest_t;
+void digest_init_md5(digest_t *d);
+void digest_init_sha256(digest_t *d);
+void digest_init_sha1(digest_t *d);
+void digest_update(digest_t *d, const void *p, size_t n);
+unsigned digest_final(digest_t *d, uint8_t *out); /* returns digest length */
+void digest_free(digest_t *d);
+
+/* CRC32C (Castagnoli), ISA-L. Chain with the previous value (start with 0). */
+uint32_t crc32c(uint32_t crc, const void *p, size_t n);
+
+/* Lowercase hex of n bytes into out (2n+1 with the NUL). */
+void hex_encode(const uint8_t *in, size_t n, char *out);
+/* Decodes exactly outlen bytes from 2*outlen hex chars; -1 on bad input. */
+int hex_decode(sv_t in, uint8_t *out, size_t outlen);
+/* Standard base64 with padding. out needs 4*((n+2)/3)+1 bytes. Returns length. */
+size_t base64_encode(const uint8_t *in, size_t n, char *out);
+/* Strict base64 decode; returns decoded length or -1. out needs in.len*3/4 bytes. */
+long base64_decode(sv_t in, uint8_t *out, size_t outcap);
+
+/* Constant-time equality of two byte strings (length is not secret). */
+bool ct_eq(const void *a, const void *b, size_t n);
+/* Cryptographically random bytes; aborts if the RNG fails. */
+void random_bytes(void *p, size_t n);
+
+#endif

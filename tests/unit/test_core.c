@@ -1,0 +1,88 @@
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/hash.h"
+#include "core/str.h"
+#include "t.h"
+
+TEST(test_err_table)
+{
+    CHECK_EQ_STR(s3err_get(-SE_NO_SUCH_KEY)->code, "NoSuchKey");
+    CHECK_EQ_INT(s3err_get(-SE_NO_SUCH_KEY)->status, 404);
+    CHECK_EQ_STR(s3err_get(-5)->code, "InternalError"); /* -EIO */
+    CHECK_EQ_INT(s3err_get(-SE_INVALID_RANGE)->status, 416);
+}
+
+TEST(test_sv)
+{
+    uint64_t v;
+    CHECK(sv_to_u64(SV("18446744073709551615"), &v) == 0 && v == UINT64_MAX);
+    CHECK(sv_to_u64(SV("18446744073709551616"), &v) == -1);
+    CHECK(sv_to_u64(SV("-1"), &v) == -1);
+    CHECK(sv_to_u64(SV(""), &v) == -1);
+    char d[16];
+    CHECK_EQ_INT(sv_url_decode(SV("a%2Fb+c"), d, true), 5);
+    CHECK(memcmp(d, "a/b c", 5) == 0);
+    CHECK_EQ_INT(sv_url_decode(SV("a%2"), d, false), -1);
+    CHECK_EQ_INT(sv_url_decode(SV("%zz"), d, false), -1);
+    buf_t b = BUF_INIT;
+    sv_uri_encode(&b, SV("a b/c~*"), true);
+    CHECK_EQ_STR(b.p, "a%20b/c~%2A");
+    buf_clear(&b);
+    buf_xml_escape(&b, SV("<a&'\">"));
+    CHECK_EQ_STR(b.p, "&lt;a&amp;&apos;&quot;&gt;");
+    buf_release(&b);
+}
+
+TEST(test_hash)
+{
+    uint8_t h[32];
+    char hex[65];
+    sha256("", 0, h);
+    hex_encode(h, 32, hex);
+    CHECK_EQ_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK_EQ_INT(crc32c(0, "123456789", 9), 0xE3069283); /* the CRC32C check value */
+    uint8_t raw[16];
+    char b64[32];
+    md5("", 0, raw);
+    base64_encode(raw, 16, b64);
+    CHECK_EQ_STR(b64, "1B2M2Y8AsgTpgAmY7PhCfg==");
+    uint8_t back[16];
+    CHECK_EQ_INT(base64_decode(SV("1B2M2Y8AsgTpgAmY7PhCfg=="), back, sizeof back), 16);
+    CHECK(memcmp(back, raw, 16) == 0);
+    CHECK_EQ_INT(base64_decode(SV("1B2M2Y8AsgTpgAmY7PhCf==="), back, sizeof back), -1);
+}
+
+TEST(test_arena)
+{
+    arena_t *a = arena_new();
+    for (int i = 0; i < 1000; i++) {
+        char *s = arena_sprintf(a, "item-%d", i);
+        CHECK(s[0] == 'i');
+    }
+    void *big = arena_alloc(a, 100000);
+    memset(big, 1, 100000);
+    arena_free(a);
+}
+
+TEST(test_dates)
+{
+    int64_t t;
+    CHECK(parse_amz_date(SV("20150830T123600Z"), &t) == 0 && t == 1440938160);
+    CHECK(parse_amz_date(SV("20150830T123600"), &t) == -1);
+    CHECK(parse_http_date(SV("Sun, 30 Aug 2015 12:36:00 GMT"), &t) == 0 && t == 1440938160);
+    char out[40];
+    fmt_http_date(1440938160000LL, out);
+    CHECK_EQ_STR(out, "Sun, 30 Aug 2015 12:36:00 GMT");
+}
+
+int main(void)
+{
+    RUN(test_err_table);
+    RUN(test_sv);
+    RUN(test_hash);
+    RUN(test_arena);
+    RUN(test_dates);
+    return t_summary("core");
+}
