@@ -11,6 +11,12 @@ typedef struct {
     size_t len;
 } sv_t;
 
+/* A name/value pair of views (headers, query parameters, metadata, tags). */
+typedef struct {
+    sv_t name;
+    sv_t value;
+} kv_t;
+
 #define SV(lit) ((sv_t){(lit), sizeof(lit) - 1})
 #define SV_NULL ((sv_t){NULL, 0})
 #define SV_FMT "%.*s"
