@@ -1,0 +1,107 @@
+/* Private to api/: per-request state and the operation handlers. */
+#ifndef STRATA_API_INT_H
+#define STRATA_API_INT_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/accounts.h"
+#include "api/api.h"
+#include "auth/chunked.h"
+#include "auth/sigv4.h"
+#include "core/buf.h"
+#include "core/checksum.h"
+#include "core/hash.h"
+#include "s3/route.h"
+
+#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
+#define MAX_XML_BODY (2u << 20)
+#define MAX_META_BYTES 2048
+#define MAX_KEY_LEN 1024
+
+struct api {
+    store_t *store;
+    api_cfg_t cfg;
+    char region[32];
+    char base_domain[256];
+};
+
+enum body_mode { BODY_NONE = 0, BODY_BUFFER, BODY_OBJECT };
+
+typedef struct rq rq_t;
+typedef void (*op_fn)(rq_t *q, http_resp_t *resp);
+
+typedef struct rq {
+    api_t *api;
+    http_req_t *hr;
+    arena_t *a;
+    char reqid[20];
+    char hostid[64];
+    bool head;
+    s3_route_t route;
+    enum s3_op op;
+    /* authentication */
+    sigv4_parsed_t sig;
+    sigv4_result_t sigres;
+    bool anonymous;
+    account_t acct;
+    /* the addressed bucket, when the op has one and it exists */
+    store_bucket_t bucket;
+    bool have_bucket;
+    /* body pipeline: raw -> [sha256] -> [aws-chunked] -> md5/cksum -> sink */
+    enum body_mode body_mode;
+    op_fn on_end; /* runs when the whole body has arrived */
+    buf_t body;
+    size_t body_max;
+    bool check_sha256;
+    digest_t sha256;
+    aws_chunked_t *chunked;
+    bool have_decoded_len;
+    uint64_t decoded_len;
+    uint64_t received; /* payload bytes after de-chunking */
+    uint64_t max_size;
+    bool want_md5;
+    digest_t md5;
+    cksum_t cksum;     /* the x-amz-checksum-* algorithm sent or announced in the trailer */
+    sv_t cksum_expect; /* header value, or empty when it comes in the trailer */
+    bool cksum_trailer;
+    store_put_t *put;
+    int err; /* sticky body error */
+    void *opctx; /* the operation's own state between begin and end */
+} rq_t;
+
+/* Responses */
+void resp_error(rq_t *q, http_resp_t *resp, int rc, const char *msg /* NULL: default */);
+void resp_xml(rq_t *q, http_resp_t *resp, int status, buf_t *xml /* consumed */);
+void resp_empty(rq_t *q, http_resp_t *resp, int status);
+void resp_header(rq_t *q, http_resp_t *resp, const char *name, const char *value);
+sv_t rq_header(rq_t *q, const char *name);
+void xml_begin(buf_t *b, const char *root);
+void xml_elem(buf_t *b, const char *name, sv_t text);
+void xml_elem_c(buf_t *b, const char *name, const char *text);
+
+/* Operations (api/s3_bucket.c, api/s3_object.c) */
+void op_list_buckets(rq_t *q, http_resp_t *resp);
+void op_create_bucket(rq_t *q, http_resp_t *resp);
+void op_delete_bucket(rq_t *q, http_resp_t *resp);
+void op_head_bucket(rq_t *q, http_resp_t *resp);
+void op_get_bucket_location(rq_t *q, http_resp_t *resp);
+void op_list_objects(rq_t *q, http_resp_t *resp);
+void op_list_objects_v2(rq_t *q, http_resp_t *resp);
+void op_get_object(rq_t *q, http_resp_t *resp); /* GET and HEAD */
+void op_delete_object(rq_t *q, http_resp_t *resp);
+void op_delete_objects(rq_t *q, http_resp_t *resp);
+void op_copy_object(rq_t *q, http_resp_t *resp);
+/* PUT object: begin validates headers and opens the store put; end commits. */
+int put_object_begin(rq_t *q, http_resp_t *resp);
+void put_object_end(rq_t *q, http_resp_t *resp);
+/* Decoded payload sink for the body pipeline (object data or buffered XML). */
+int body_sink(void *ctx, const char *p, size_t n);
+
+/* Admin API (api/admin.c): paths under /_strata/admin/, root account only. */
+void admin_dispatch(rq_t *q, http_resp_t *resp);
+
+/* Shared helpers */
+bool storage_class_valid(sv_t c);
+void fmt_etag(const char *etag, char *out /* >= 80 */);
+
+#endif

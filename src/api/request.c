@@ -1,0 +1,462 @@
+/* api/request: the per-request pipeline behind the http handler.
+ *
+ * begin: request ids -> SigV4 parse (bounded, before any lookup) -> key lookup and signature
+ *        check -> route -> bucket lookup and ownership -> either answer at once (ops without a
+ *        body) or set up the body pipeline.
+ * body:  raw bytes -> SHA-256 (signed payload) -> aws-chunked decoding (streaming payloads) ->
+ *        MD5 / additional checksum -> sink (the store put, or a bounded buffer for XML).
+ * end:   payload checks (SHA-256, decoded length, trailer checksum) -> the op's end handler,
+ *        which commits. A request that fails or is cut short never commits (done aborts).
+ * Authorization for now: the bucket owner's account only (policies come later); anonymous
+ * requests are denied.
+ */
+#include "api/api_int.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+api_t *api_new(store_t *s, const api_cfg_t *cfg)
+{
+    api_t *api = xcalloc(1, sizeof *api);
+    api->store = s;
+    api->cfg = *cfg;
+    snprintf(api->region, sizeof api->region, "%s", cfg->region && *cfg->region ? cfg->region : "us-east-1");
+    snprintf(api->base_domain, sizeof api->base_domain, "%s", cfg->base_domain ? cfg->base_domain : "");
+    if (!api->cfg.max_put_size)
+        api->cfg.max_put_size = 5ull << 30;
+    return api;
+}
+
+void api_free(api_t *api)
+{
+    free(api);
+}
+
+/* ---- responses --------------------------------------------------------------------------- */
+
+sv_t rq_header(rq_t *q, const char *name)
+{
+    return http_req_header(q->hr, name);
+}
+
+void resp_header(rq_t *q, http_resp_t *resp, const char *name, const char *value)
+{
+    http_resp_header(q->hr, resp, name, value);
+}
+
+static void common_headers(rq_t *q, http_resp_t *resp)
+{
+    resp_header(q, resp, "x-amz-request-id", q->reqid);
+    resp_header(q, resp, "x-amz-id-2", q->hostid);
+    resp_header(q, resp, "Server", "Strata");
+}
+
+void xml_begin(buf_t *b, const char *root)
+{
+    buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<%s xmlns=\"%s\">", root, S3_XMLNS);
+}
+
+void xml_elem(buf_t *b, const char *name, sv_t text)
+{
+    buf_printf(b, "<%s>", name);
+    buf_xml_escape(b, text);
+    buf_printf(b, "</%s>", name);
+}
+
+void xml_elem_c(buf_t *b, const char *name, const char *text)
+{
+    xml_elem(b, name, sv_from_cstr(text));
+}
+
+void resp_xml(rq_t *q, http_resp_t *resp, int status, buf_t *xml)
+{
+    resp->status = status;
+    common_headers(q, resp);
+    resp_header(q, resp, "Content-Type", "application/xml");
+    resp->body = arena_strndup(q->a, xml->p ? xml->p : "", xml->len);
+    resp->body_len = xml->len;
+    resp->head = q->head;
+    buf_release(xml);
+}
+
+void resp_empty(rq_t *q, http_resp_t *resp, int status)
+{
+    resp->status = status;
+    common_headers(q, resp);
+    resp->body = "";
+    resp->body_len = 0;
+    resp->head = q->head;
+}
+
+void resp_error(rq_t *q, http_resp_t *resp, int rc, const char *msg)
+{
+    const struct s3err *e = s3err_get(rc);
+    if (rc != -SE_NO_SUCH_KEY && rc != -SE_NOT_MODIFIED && rc != -SE_PRECONDITION_FAILED)
+        log_info("req=%s op=%s status=%d code=%s%s%s", q->reqid, s3_op_name(q->op), e->status,
+                 e->code, (-rc > 0 && -rc < SE_BASE) ? " errno=" : "",
+                 (-rc > 0 && -rc < SE_BASE) ? strerror(-rc) : "");
+    resp->status = e->status;
+    common_headers(q, resp);
+    if (e->status == 304) {
+        resp->body = "";
+        resp->body_len = 0;
+        resp->head = true;
+        return;
+    }
+    buf_t b = BUF_INIT;
+    buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
+    xml_elem_c(&b, "Code", e->code);
+    xml_elem_c(&b, "Message", msg ? msg : e->message);
+    if (q->route.bucket.len && (rc == -SE_NO_SUCH_BUCKET || rc == -SE_BUCKET_EXISTS ||
+                                rc == -SE_BUCKET_OWNED || rc == -SE_BUCKET_NOT_EMPTY ||
+                                rc == -SE_INVALID_BUCKET_NAME))
+        xml_elem(&b, "BucketName", q->route.bucket);
+    if (rc == -SE_NO_SUCH_KEY && q->route.has_key)
+        xml_elem(&b, "Key", q->route.key);
+    if (rc == -SE_INVALID_ACCESS_KEY || rc == -SE_SIGNATURE_MISMATCH)
+        xml_elem(&b, "AWSAccessKeyId", q->sig.access_key);
+    xml_elem(&b, "Resource", q->hr->path);
+    xml_elem_c(&b, "RequestId", q->reqid);
+    xml_elem_c(&b, "HostId", q->hostid);
+    buf_puts(&b, "</Error>");
+    resp_header(q, resp, "Content-Type", "application/xml");
+    resp->body = arena_strndup(q->a, b.p, b.len);
+    resp->body_len = b.len;
+    resp->head = q->head;
+    buf_release(&b);
+}
+
+/* ---- the operation table ----------------------------------------------------------------- */
+
+struct op_desc {
+    op_fn run;               /* ops without a body: answer in begin */
+    op_fn end;               /* ops with a body: answer when it has arrived */
+    bool bucket;             /* needs the addressed bucket to exist and be accessible */
+};
+
+static const struct op_desc *op_lookup(enum s3_op op)
+{
+    static const struct op_desc t[S3_OP_COUNT] = {
+        [S3_OP_LIST_BUCKETS] = {op_list_buckets, NULL, false},
+        [S3_OP_CREATE_BUCKET] = {NULL, op_create_bucket, false},
+        [S3_OP_DELETE_BUCKET] = {op_delete_bucket, NULL, true},
+        [S3_OP_HEAD_BUCKET] = {op_head_bucket, NULL, true},
+        [S3_OP_GET_BUCKET_LOCATION] = {op_get_bucket_location, NULL, true},
+        [S3_OP_LIST_OBJECTS] = {op_list_objects, NULL, true},
+        [S3_OP_LIST_OBJECTS_V2] = {op_list_objects_v2, NULL, true},
+        [S3_OP_GET_OBJECT] = {op_get_object, NULL, true},
+        [S3_OP_HEAD_OBJECT] = {op_get_object, NULL, true},
+        [S3_OP_DELETE_OBJECT] = {op_delete_object, NULL, true},
+        [S3_OP_DELETE_OBJECTS] = {NULL, op_delete_objects, true},
+        [S3_OP_COPY_OBJECT] = {NULL, op_copy_object, true},
+        [S3_OP_PUT_OBJECT] = {NULL, put_object_end, true},
+    };
+    if (op <= S3_OP_UNKNOWN || op >= S3_OP_COUNT || (!t[op].run && !t[op].end))
+        return NULL;
+    return &t[op];
+}
+
+/* ---- body pipeline ----------------------------------------------------------------------- */
+
+int body_sink(void *ctx, const char *p, size_t n)
+{
+    rq_t *q = ctx;
+    if (n == 0)
+        return 0;
+    if (q->received + n > q->max_size || q->received + n < q->received)
+        return q->body_mode == BODY_OBJECT ? -SE_ENTITY_TOO_LARGE : -SE_MAX_MESSAGE_LENGTH;
+    q->received += n;
+    if (q->want_md5)
+        digest_update(&q->md5, p, n);
+    if (q->cksum.algo != CKSUM_NONE)
+        cksum_update(&q->cksum, p, n);
+    if (q->body_mode == BODY_OBJECT)
+        return store_put_write(q->put, p, n);
+    buf_append(&q->body, p, n);
+    return 0;
+}
+
+/* Sets up hashing and de-chunking for the request body according to the payload mode. */
+static int body_setup(rq_t *q, enum body_mode mode, uint64_t max_size)
+{
+    http_req_t *hr = q->hr;
+    q->body_mode = mode;
+    q->max_size = max_size;
+    q->want_md5 = true; /* ETag for objects; Content-MD5 checks for XML bodies */
+    digest_init_md5(&q->md5);
+    if (!q->anonymous && q->sig.payload == PAYLOAD_SIGNED) {
+        q->check_sha256 = true;
+        digest_init_sha256(&q->sha256);
+    }
+    bool streaming = !q->anonymous && q->sig.payload >= PAYLOAD_STREAMING_SIGNED;
+    if (streaming) {
+        sv_t dl = rq_header(q, "x-amz-decoded-content-length");
+        if (dl.p) {
+            if (sv_to_u64(dl, &q->decoded_len) != 0)
+                return -SE_INVALID_ARGUMENT;
+            q->have_decoded_len = true;
+        } else if (!hr->chunked && q->sig.payload == PAYLOAD_STREAMING_SIGNED) {
+            return -SE_MISSING_CONTENT_LENGTH;
+        }
+        bool signed_chunks = q->sig.payload == PAYLOAD_STREAMING_SIGNED ||
+                             q->sig.payload == PAYLOAD_STREAMING_SIGNED_TRAILER;
+        bool trailer = q->sig.payload != PAYLOAD_STREAMING_SIGNED;
+        q->chunked = aws_chunked_new(signed_chunks, trailer, &q->sigres, q->sig.amz_date);
+        if (q->have_decoded_len && q->decoded_len > max_size)
+            return mode == BODY_OBJECT ? -SE_ENTITY_TOO_LARGE : -SE_MAX_MESSAGE_LENGTH;
+    } else if (hr->has_length && hr->content_length > max_size) {
+        return mode == BODY_OBJECT ? -SE_ENTITY_TOO_LARGE : -SE_MAX_MESSAGE_LENGTH;
+    }
+    /* Additional checksum: a header value now, or announced for the trailer. */
+    for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++) {
+        sv_t v = rq_header(q, cksum_header_name((enum cksum_algo)a));
+        if (v.p) {
+            if (q->cksum.algo != CKSUM_NONE)
+                return -SE_INVALID_REQUEST; /* more than one checksum header */
+            cksum_init(&q->cksum, (enum cksum_algo)a);
+            q->cksum_expect = v;
+        }
+    }
+    sv_t tr = rq_header(q, "x-amz-trailer");
+    if (tr.p) {
+        if (!q->chunked)
+            return -SE_INVALID_REQUEST;
+        tr = sv_trim(tr);
+        enum cksum_algo a = CKSUM_NONE;
+        for (int i = CKSUM_CRC32; i <= CKSUM_SHA256; i++)
+            if (sv_caseeq_cstr(tr, cksum_header_name((enum cksum_algo)i)))
+                a = (enum cksum_algo)i;
+        if (a == CKSUM_NONE || q->cksum.algo != CKSUM_NONE)
+            return -SE_INVALID_REQUEST;
+        cksum_init(&q->cksum, a);
+        q->cksum_trailer = true;
+    }
+    return 0;
+}
+
+static int body_finish(rq_t *q)
+{
+    int rc;
+    if (q->chunked) {
+        if ((rc = aws_chunked_finish(q->chunked)) != 0)
+            return rc;
+        if (q->have_decoded_len && q->decoded_len != q->received)
+            return -SE_INCOMPLETE_BODY;
+    }
+    if (q->check_sha256) {
+        uint8_t h[32];
+        digest_final(&q->sha256, h);
+        q->check_sha256 = false;
+        uint8_t want[32];
+        if (hex_decode(q->sig.content_sha256, want, 32) != 0 || !ct_eq(h, want, 32))
+            return -SE_CONTENT_SHA256_MISMATCH;
+    }
+    if (q->cksum.algo != CKSUM_NONE) {
+        sv_t expect = q->cksum_expect;
+        if (q->cksum_trailer) {
+            expect = aws_chunked_trailer(q->chunked, cksum_header_name(q->cksum.algo));
+            if (!expect.p)
+                return -SE_INVALID_REQUEST;
+        }
+        char got[64];
+        cksum_final_b64(&q->cksum, got);
+        q->cksum.algo = CKSUM_NONE; /* final freed it */
+        if (!sv_eq_cstr(sv_trim(expect), got))
+            return -SE_BAD_CHECKSUM;
+        q->cksum_expect = sv_from_cstr(arena_strndup(q->a, got, strlen(got)));
+    }
+    return 0;
+}
+
+/* ---- handler callbacks ------------------------------------------------------------------- */
+
+static void gen_ids(rq_t *q)
+{
+    uint8_t r[24];
+    random_bytes(r, sizeof r);
+    static const char hx[] = "0123456789ABCDEF";
+    for (int i = 0; i < 16; i++)
+        q->reqid[i] = hx[(r[i / 2] >> ((i & 1) ? 0 : 4)) & 15];
+    q->reqid[16] = 0;
+    base64_encode(r + 8, 16, q->hostid);
+}
+
+static int authenticate(rq_t *q)
+{
+    http_req_t *hr = q->hr;
+    sigv4_req_t sr = {hr->method, hr->path, hr->query, hr->headers, hr->nheaders};
+    int rc = sigv4_parse(&sr, now_ms() / 1000, &q->sig);
+    if (rc < 0)
+        return rc;
+    if (q->sig.kind == SIGV4_NONE) {
+        q->anonymous = true;
+        return 0;
+    }
+    access_key_t k;
+    rc = accounts_key_get(q->api->store, q->sig.access_key, &k);
+    if (rc == -ENOENT || (rc == 0 && !k.active))
+        return -SE_INVALID_ACCESS_KEY;
+    if (rc)
+        return rc;
+    if ((rc = sigv4_verify(&sr, &q->sig, sv_from_cstr(k.secret), q->a, &q->sigres)) != 0)
+        return rc;
+    if ((rc = accounts_get(q->api->store, sv_from_cstr(k.account_id), &q->acct)) != 0)
+        return rc == -ENOENT ? -SE_INVALID_ACCESS_KEY : rc;
+    return 0;
+}
+
+/* Returns HTTP_RESPOND with resp filled, or HTTP_WANT_BODY. */
+static int fail(rq_t *q, http_resp_t *resp, int rc)
+{
+    resp_error(q, resp, rc, NULL);
+    return HTTP_RESPOND;
+}
+
+static int api_begin(void *ud, http_req_t *hr, http_resp_t *resp)
+{
+    api_t *api = ud;
+    rq_t *q = arena_calloc(hr->arena, 1, sizeof *q);
+    int rc;
+    hr->app = q;
+    q->api = api;
+    q->hr = hr;
+    q->a = hr->arena;
+    q->head = sv_eq_cstr(hr->method, "HEAD");
+    gen_ids(q);
+
+    bool has_auth = http_req_header(hr, "authorization").p != NULL ||
+                    (hr->query.len && memmem(hr->query.p, hr->query.len, "X-Amz-Signature", 15));
+    if (!has_auth && (sv_eq_cstr(hr->method, "GET") || q->head) &&
+        (sv_eq_cstr(hr->path, "/health/live") || sv_eq_cstr(hr->path, "/health/ready"))) {
+        resp_empty(q, resp, 200);
+        resp->body = q->head ? "" : "ok\n";
+        resp->body_len = q->head ? 0 : 3;
+        return HTTP_RESPOND;
+    }
+
+    if ((rc = authenticate(q)) != 0)
+        return fail(q, resp, rc);
+
+    if (sv_starts_with(hr->path, SV("/_strata/"))) {
+        if (q->anonymous || !q->acct.root)
+            return fail(q, resp, -SE_ACCESS_DENIED);
+        if ((rc = body_setup(q, BODY_BUFFER, 64 * 1024)) != 0)
+            return fail(q, resp, rc);
+        q->on_end = admin_dispatch;
+        return HTTP_WANT_BODY;
+    }
+
+    rc = s3_route(q->a, hr->method, http_req_header(hr, "host"), hr->path, hr->query,
+                  api->base_domain, &q->route);
+    if (rc < 0)
+        return fail(q, resp, rc);
+    q->op = q->route.op;
+    if (rq_header(q, "x-amz-copy-source").p) {
+        if (q->op == S3_OP_PUT_OBJECT)
+            q->op = S3_OP_COPY_OBJECT;
+        else if (q->op == S3_OP_UPLOAD_PART)
+            q->op = S3_OP_UPLOAD_PART_COPY;
+    }
+    const struct op_desc *d = op_lookup(q->op);
+    if (!d)
+        return fail(q, resp, -SE_NOT_IMPLEMENTED);
+    if (q->route.has_key && q->route.key.len > MAX_KEY_LEN)
+        return fail(q, resp, -SE_KEY_TOO_LONG);
+    if (q->route.has_key && q->route.key.len == 0)
+        return fail(q, resp, -SE_INVALID_ARGUMENT);
+
+    if (d->bucket) {
+        rc = store_bucket_get(api->store, q->route.bucket, &q->bucket);
+        if (rc == 0)
+            q->have_bucket = true;
+        else
+            return fail(q, resp, rc);
+    }
+    /* Authorization (policies come later): the owner's account only. */
+    if (q->anonymous)
+        return fail(q, resp, -SE_ACCESS_DENIED);
+    if (q->have_bucket && strcmp(q->bucket.owner, q->acct.id) != 0)
+        return fail(q, resp, -SE_ACCESS_DENIED);
+
+    if (d->run) {
+        d->run(q, resp);
+        return HTTP_RESPOND;
+    }
+    q->on_end = d->end;
+    if (q->op == S3_OP_PUT_OBJECT) {
+        if ((rc = body_setup(q, BODY_OBJECT, api->cfg.max_put_size)) != 0)
+            return fail(q, resp, rc);
+        if ((rc = put_object_begin(q, resp)) != 0)
+            return HTTP_RESPOND; /* put_object_begin filled the error */
+    } else if ((rc = body_setup(q, BODY_BUFFER, MAX_XML_BODY)) != 0) {
+        return fail(q, resp, rc);
+    }
+    return HTTP_WANT_BODY;
+}
+
+static int feed(rq_t *q, const char *p, size_t n)
+{
+    if (q->check_sha256)
+        digest_update(&q->sha256, p, n);
+    if (q->chunked)
+        return aws_chunked_feed(q->chunked, p, n, body_sink, q);
+    return body_sink(q, p, n);
+}
+
+static int api_body(void *ud, http_req_t *hr, const char *p, size_t n, http_resp_t *resp)
+{
+    rq_t *q = hr->app;
+    int rc = feed(q, p, n);
+    if (rc == 0)
+        return 0;
+    q->err = rc;
+    resp_error(q, resp, rc, NULL);
+    resp->close = true; /* the rest of the body is not read */
+    return HTTP_RESPOND;
+}
+
+static void api_end(void *ud, http_req_t *hr, http_resp_t *resp)
+{
+    rq_t *q = hr->app;
+    int rc = body_finish(q);
+    if (rc) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    q->on_end(q, resp);
+}
+
+static void api_done(void *ud, http_req_t *hr)
+{
+    rq_t *q = hr->app;
+    if (!q)
+        return;
+    if (q->put) {
+        store_put_abort(q->put);
+        q->put = NULL;
+    }
+    if (q->chunked)
+        aws_chunked_free(q->chunked);
+    if (q->check_sha256)
+        digest_free(&q->sha256);
+    if (q->want_md5 && q->md5.ctx)
+        digest_free(&q->md5);
+    if (q->cksum.algo != CKSUM_NONE)
+        cksum_free(&q->cksum);
+    buf_release(&q->body);
+}
+
+void api_http_handler(api_t *api, http_handler_t *out)
+{
+    out->begin = api_begin;
+    out->body = api_body;
+    out->end = api_end;
+    out->done = api_done;
+    out->ud = api;
+}

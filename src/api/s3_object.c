@@ -1,0 +1,642 @@
+/* api/s3_object: PutObject, GetObject/HeadObject, DeleteObject, DeleteObjects, CopyObject.
+ * Object bytes stream between the connection and the store in bounded pieces. */
+#include "api/api_int.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "s3/range.h"
+#include "s3/xml.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const storage_classes[] = {"STANDARD",    "STANDARD_IA",  "ONEZONE_IA",
+                                              "GLACIER_IR",  "GLACIER",      "DEEP_ARCHIVE",
+                                              "INTELLIGENT_TIERING", NULL};
+
+bool storage_class_valid(sv_t c)
+{
+    for (int i = 0; storage_classes[i]; i++)
+        if (sv_eq_cstr(c, storage_classes[i]))
+            return true;
+    return false;
+}
+
+void fmt_etag(const char *etag, char *out)
+{
+    snprintf(out, 80, "\"%s\"", etag);
+}
+
+/* Stored content headers, in the order S3 returns them. */
+static const char *const content_headers[] = {"content-type",     "content-encoding",
+                                              "content-disposition", "content-language",
+                                              "cache-control",    "expires",
+                                              "x-amz-website-redirect-location", NULL};
+
+static char *lower_dup(arena_t *a, sv_t s)
+{
+    char *p = arena_svdup(a, s);
+    for (size_t i = 0; i < s.len; i++)
+        if (p[i] >= 'A' && p[i] <= 'Z')
+            p[i] = (char)(p[i] + 32);
+    return p;
+}
+
+/* Strips the "aws-chunked" coding from Content-Encoding: it describes the transfer, not the
+ * object. Returns SV_NULL when nothing is left. */
+static sv_t strip_aws_chunked(arena_t *a, sv_t ce)
+{
+    buf_t out = BUF_INIT;
+    sv_t rest = ce, item;
+    bool found = true;
+    while (found) {
+        rest = sv_split(rest, ',', &item, &found);
+        item = sv_trim(item);
+        if (item.len == 0 || sv_caseeq_cstr(item, "aws-chunked"))
+            continue;
+        if (out.len)
+            buf_putc(&out, ',');
+        buf_putsv(&out, item);
+    }
+    sv_t r = out.len ? sv_from_cstr(arena_strndup(a, out.p, out.len)) : SV_NULL;
+    buf_release(&out);
+    return r;
+}
+
+/* Collects content headers and x-amz-meta-* from the request into meta->attrs.
+ * -SE_METADATA_TOO_LARGE past 2 KB of user metadata. */
+static int collect_attrs(rq_t *q, store_obj_t *meta)
+{
+    http_req_t *hr = q->hr;
+    size_t cap = hr->nheaders + 2, n = 0, meta_bytes = 0;
+    kv_t *attrs = arena_calloc(q->a, cap, sizeof *attrs);
+    for (int i = 0; content_headers[i]; i++) {
+        sv_t v = rq_header(q, content_headers[i]);
+        if (i == 1 && v.p)
+            v = strip_aws_chunked(q->a, v);
+        if (!v.p) {
+            if (i == 0)
+                v = SV("binary/octet-stream");
+            else
+                continue;
+        }
+        attrs[n++] = (kv_t){sv_from_cstr(content_headers[i]), v};
+    }
+    for (size_t i = 0; i < hr->nheaders; i++) {
+        sv_t name = hr->headers[i].name;
+        if (name.len <= 11 || strncasecmp(name.p, "x-amz-meta-", 11) != 0)
+            continue;
+        meta_bytes += name.len - 11 + hr->headers[i].value.len;
+        attrs[n++] = (kv_t){sv_from_cstr(lower_dup(q->a, name)), hr->headers[i].value};
+    }
+    if (meta_bytes > MAX_META_BYTES)
+        return -SE_METADATA_TOO_LARGE;
+    meta->attrs = attrs;
+    meta->nattrs = n;
+    return 0;
+}
+
+/* ---- PutObject ---------------------------------------------------------------------------- */
+
+struct put_ctx {
+    store_obj_t meta;
+    store_cond_t cond;
+    bool has_md5;
+    uint8_t md5[16];
+};
+
+int put_object_begin(rq_t *q, http_resp_t *resp)
+{
+    http_req_t *hr = q->hr;
+    struct put_ctx *pc = arena_calloc(q->a, 1, sizeof *pc);
+    int rc;
+    q->opctx = pc;
+    if (!hr->has_length && !hr->chunked && !q->have_decoded_len) {
+        rc = -SE_MISSING_CONTENT_LENGTH;
+        goto fail;
+    }
+    sv_t sc = rq_header(q, "x-amz-storage-class");
+    if (sc.p && !storage_class_valid(sc)) {
+        rc = -SE_INVALID_STORAGE_CLASS;
+        goto fail;
+    }
+    snprintf(pc->meta.storage_class, sizeof pc->meta.storage_class, SV_FMT,
+             SV_ARG(sc.p ? sc : SV("STANDARD")));
+    if ((rc = collect_attrs(q, &pc->meta)) != 0)
+        goto fail;
+    sv_t cmd5 = rq_header(q, "content-md5");
+    if (cmd5.p) {
+        if (base64_decode(sv_trim(cmd5), pc->md5, sizeof pc->md5) != 16) {
+            rc = -SE_INVALID_DIGEST;
+            goto fail;
+        }
+        pc->has_md5 = true;
+    }
+    sv_t inm = rq_header(q, "if-none-match");
+    if (inm.p) {
+        if (!sv_eq_cstr(sv_trim(inm), "*")) {
+            resp_error(q, resp, -SE_NOT_IMPLEMENTED,
+                       "A header you provided implies functionality that is not implemented");
+            return -1;
+        }
+        pc->cond.if_none_match_any = true;
+    }
+    sv_t im = rq_header(q, "if-match");
+    if (im.p) {
+        im = sv_trim(im);
+        if (im.len >= 2 && im.p[0] == '"' && im.p[im.len - 1] == '"')
+            im = (sv_t){im.p + 1, im.len - 2};
+        pc->cond.if_match_etag = arena_svdup(q->a, im);
+    }
+    pc->meta.key = arena_svdup(q->a, q->route.key);
+    pc->meta.key_len = q->route.key.len;
+    snprintf(pc->meta.owner, sizeof pc->meta.owner, "%s", q->acct.id);
+    uint64_t hint = q->have_decoded_len ? q->decoded_len
+                    : (hr->has_length && !q->chunked) ? hr->content_length : UINT64_MAX;
+    rc = store_put_begin(q->api->store, q->route.bucket, q->route.key, hint, &q->put);
+    if (rc)
+        goto fail;
+    return 0;
+fail:
+    resp_error(q, resp, rc, NULL);
+    return -1;
+}
+
+void put_object_end(rq_t *q, http_resp_t *resp)
+{
+    struct put_ctx *pc = q->opctx;
+    uint8_t md5[16];
+    digest_final(&q->md5, md5);
+    q->want_md5 = false;
+    if (pc->has_md5 && memcmp(md5, pc->md5, 16) != 0) {
+        resp_error(q, resp, -SE_BAD_DIGEST, NULL);
+        return;
+    }
+    hex_encode(md5, 16, pc->meta.etag);
+    if (q->cksum_expect.len) {
+        /* body_finish verified it and left the base64 value in cksum_expect */
+        enum cksum_algo algo = CKSUM_NONE;
+        for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++)
+            if (rq_header(q, cksum_header_name((enum cksum_algo)a)).p ||
+                sv_caseeq_cstr(sv_trim(rq_header(q, "x-amz-trailer")), cksum_header_name((enum cksum_algo)a)))
+                algo = (enum cksum_algo)a;
+        if (algo != CKSUM_NONE) {
+            snprintf(pc->meta.checksum_algo, sizeof pc->meta.checksum_algo, "%s", cksum_algo_name(algo));
+            snprintf(pc->meta.checksum, sizeof pc->meta.checksum, SV_FMT, SV_ARG(q->cksum_expect));
+        }
+    }
+    store_put_t *p = q->put;
+    q->put = NULL; /* commit frees it whatever happens */
+    int rc = store_put_commit(p, &pc->meta, &pc->cond);
+    if (rc) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    char etag[80];
+    fmt_etag(pc->meta.etag, etag);
+    resp_empty(q, resp, 200);
+    resp_header(q, resp, "ETag", etag);
+    if (pc->meta.checksum_algo[0]) {
+        char name[48];
+        snprintf(name, sizeof name, "x-amz-checksum-%s", pc->meta.checksum_algo);
+        for (char *c = name; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c + 32);
+        resp_header(q, resp, name, pc->meta.checksum);
+    }
+}
+
+/* ---- GetObject / HeadObject --------------------------------------------------------------- */
+
+static bool etag_matches(sv_t list, const char *etag)
+{
+    /* If-Match / If-None-Match: comma-separated entity tags, quoted or not, or "*". */
+    sv_t rest = list, item;
+    bool found = true;
+    while (found) {
+        rest = sv_split(rest, ',', &item, &found);
+        item = sv_trim(item);
+        if (item.len >= 2 && item.p[0] == 'W' && item.p[1] == '/')
+            item = (sv_t){item.p + 2, item.len - 2};
+        if (item.len >= 2 && item.p[0] == '"' && item.p[item.len - 1] == '"')
+            item = (sv_t){item.p + 1, item.len - 2};
+        if (sv_eq_cstr(item, "*") || sv_eq_cstr(item, etag))
+            return true;
+    }
+    return false;
+}
+
+/* RFC 7232 order as S3 applies it. mtime in ms. Returns 0, -SE_PRECONDITION_FAILED or
+ * -SE_NOT_MODIFIED. prefix: "" for GET/HEAD, "x-amz-copy-source-" for copies (where a
+ * failure is always 412). */
+static int check_conditions(rq_t *q, const store_obj_t *o, const char *prefix, bool copy)
+{
+    char name[64];
+    int64_t t, mtime = o->mtime_ms / 1000;
+    snprintf(name, sizeof name, "%sif-match", prefix);
+    sv_t im = rq_header(q, name);
+    snprintf(name, sizeof name, "%sif-none-match", prefix);
+    sv_t inm = rq_header(q, name);
+    snprintf(name, sizeof name, "%sif-modified-since", prefix);
+    sv_t ims = rq_header(q, name);
+    snprintf(name, sizeof name, "%sif-unmodified-since", prefix);
+    sv_t ius = rq_header(q, name);
+    if (im.p) {
+        if (!etag_matches(im, o->etag))
+            return -SE_PRECONDITION_FAILED;
+    } else if (ius.p && parse_http_date(sv_trim(ius), &t) == 0 && mtime > t) {
+        return -SE_PRECONDITION_FAILED;
+    }
+    if (inm.p) {
+        if (etag_matches(inm, o->etag))
+            return copy ? -SE_PRECONDITION_FAILED : -SE_NOT_MODIFIED;
+    } else if (ims.p && parse_http_date(sv_trim(ims), &t) == 0 && mtime <= t &&
+               t <= now_ms() / 1000) {
+        return copy ? -SE_PRECONDITION_FAILED : -SE_NOT_MODIFIED;
+    }
+    return 0;
+}
+
+struct get_stream {
+    store_read_t *rd;
+    uint64_t base;
+    char reqid[20];
+};
+
+static ssize_t get_stream_read(void *ctx, uint64_t off, char *buf, size_t max)
+{
+    struct get_stream *gs = ctx;
+    ssize_t n = store_read(gs->rd, gs->base + off, buf, max);
+    if (n < 0)
+        log_error("req=%s read failed mid-stream: %s", gs->reqid, strata_strerror((int)n));
+    return n;
+}
+
+static void get_stream_close(void *ctx)
+{
+    struct get_stream *gs = ctx;
+    store_read_close(gs->rd);
+    free(gs);
+}
+
+static void object_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o)
+{
+    char etag[80], date[40];
+    fmt_etag(o->etag, etag);
+    fmt_http_date(o->mtime_ms, date);
+    resp_header(q, resp, "ETag", etag);
+    resp_header(q, resp, "Last-Modified", arena_strndup(q->a, date, strlen(date)));
+    resp_header(q, resp, "Accept-Ranges", "bytes");
+    for (size_t i = 0; i < o->nattrs; i++) {
+        const char *name = arena_svdup(q->a, o->attrs[i].name);
+        char rname[64];
+        snprintf(rname, sizeof rname, "response-%s", name);
+        bool over = false;
+        (void)s3_param(&q->route, rname, &over);
+        if (over && strncmp(name, "x-amz-", 6) != 0)
+            continue; /* replaced below by the response-* override */
+        resp_header(q, resp, name, arena_svdup(q->a, o->attrs[i].value));
+    }
+    static const char *const overridable[] = {"content-type", "content-language", "expires",
+                                              "cache-control", "content-disposition",
+                                              "content-encoding", NULL};
+    for (int i = 0; overridable[i]; i++) {
+        char rname[64];
+        bool present = false;
+        snprintf(rname, sizeof rname, "response-%s", overridable[i]);
+        sv_t v = s3_param(&q->route, rname, &present);
+        if (present)
+            resp_header(q, resp, overridable[i], arena_svdup(q->a, v.p ? v : SV("")));
+    }
+    if (strcmp(o->storage_class, "STANDARD") != 0 && o->storage_class[0])
+        resp_header(q, resp, "x-amz-storage-class", o->storage_class);
+    if (o->checksum_algo[0] && sv_caseeq_cstr(rq_header(q, "x-amz-checksum-mode"), "ENABLED")) {
+        char name[48];
+        snprintf(name, sizeof name, "x-amz-checksum-%s", o->checksum_algo);
+        for (char *c = name; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c + 32);
+        resp_header(q, resp, arena_strndup(q->a, name, strlen(name)), o->checksum);
+    }
+}
+
+void op_get_object(rq_t *q, http_resp_t *resp)
+{
+    store_obj_t o;
+    store_read_t *rd = NULL;
+    bool present = false;
+    sv_t vid = s3_param(&q->route, "versionId", &present);
+    const char *version = present ? arena_svdup(q->a, vid) : NULL;
+    if (version && strcmp(version, "null") == 0)
+        version = NULL;
+    int rc = store_get(q->api->store, q->route.bucket, q->route.key, version, q->a, &o,
+                       q->head ? NULL : &rd);
+    if (rc) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    if ((rc = check_conditions(q, &o, "", false)) != 0) {
+        if (rd)
+            store_read_close(rd);
+        resp_error(q, resp, rc, NULL);
+        if (rc == -SE_NOT_MODIFIED) {
+            char etag[80], date[40];
+            fmt_etag(o.etag, etag);
+            fmt_http_date(o.mtime_ms, date);
+            resp_header(q, resp, "ETag", etag);
+            resp_header(q, resp, "Last-Modified", arena_strndup(q->a, date, strlen(date)));
+        }
+        return;
+    }
+    uint64_t first = 0, last = o.size ? o.size - 1 : 0;
+    sv_t range = rq_header(q, "range");
+    int r = range.p ? s3_range_parse(range, o.size, &first, &last) : RANGE_NONE;
+    if (r < 0) {
+        if (rd)
+            store_read_close(rd);
+        resp_error(q, resp, r, NULL);
+        char cr[64];
+        snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)o.size);
+        resp_header(q, resp, "Content-Range", arena_strndup(q->a, cr, strlen(cr)));
+        return;
+    }
+    uint64_t len = r == RANGE_OK ? last - first + 1 : o.size;
+    resp_empty(q, resp, r == RANGE_OK ? 206 : 200);
+    object_headers(q, resp, &o);
+    if (r == RANGE_OK) {
+        char cr[96];
+        snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)first,
+                 (unsigned long long)last, (unsigned long long)o.size);
+        resp_header(q, resp, "Content-Range", arena_strndup(q->a, cr, strlen(cr)));
+    }
+    if (q->head) {
+        resp->body = "";
+        resp->body_len = len;
+        return;
+    }
+    if (len == 0) {
+        store_read_close(rd);
+        return;
+    }
+    struct get_stream *gs = xcalloc(1, sizeof *gs);
+    gs->rd = rd;
+    gs->base = first;
+    memcpy(gs->reqid, q->reqid, sizeof gs->reqid);
+    resp->body = NULL;
+    resp->body_len = 0;
+    resp->stream_read = get_stream_read;
+    resp->stream_close = get_stream_close;
+    resp->stream_ctx = gs;
+    resp->stream_len = len;
+}
+
+/* ---- DeleteObject / DeleteObjects ------------------------------------------------------- */
+
+void op_delete_object(rq_t *q, http_resp_t *resp)
+{
+    bool present = false;
+    sv_t vid = s3_param(&q->route, "versionId", &present);
+    const char *version = present ? arena_svdup(q->a, vid) : NULL;
+    if (version && strcmp(version, "null") == 0)
+        version = NULL;
+    int rc = store_delete(q->api->store, q->route.bucket, q->route.key, version);
+    if (rc && rc != -SE_NO_SUCH_KEY) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    resp_empty(q, resp, 204);
+}
+
+/* Content-MD5 (or an additional checksum, verified in body_finish) is required for
+ * DeleteObjects, as on AWS. */
+static int check_body_md5(rq_t *q, bool required)
+{
+    uint8_t got[16], want[16];
+    digest_final(&q->md5, got);
+    q->want_md5 = false;
+    sv_t cmd5 = rq_header(q, "content-md5");
+    if (!cmd5.p)
+        return required && !q->cksum_expect.len ? -SE_INVALID_REQUEST : 0;
+    if (base64_decode(sv_trim(cmd5), want, sizeof want) != 16)
+        return -SE_INVALID_DIGEST;
+    return memcmp(got, want, 16) == 0 ? 0 : -SE_BAD_DIGEST;
+}
+
+void op_delete_objects(rq_t *q, http_resp_t *resp)
+{
+    int rc = check_body_md5(q, true);
+    if (rc) {
+        resp_error(q, resp, rc,
+                   rc == -SE_INVALID_REQUEST ? "Missing required header for this request: Content-MD5" : NULL);
+        return;
+    }
+    xml_node_t *root = xml_parse(q->a, q->body.p ? q->body.p : "", q->body.len, &rc);
+    if (!root || !sv_eq_cstr(root->name, "Delete")) {
+        resp_error(q, resp, -SE_MALFORMED_XML, NULL);
+        return;
+    }
+    sv_t quiet_s = xml_child_text(root, "Quiet");
+    bool quiet = sv_eq_cstr(sv_trim(quiet_s), "true");
+    if (quiet_s.p && !quiet && !sv_eq_cstr(sv_trim(quiet_s), "false")) {
+        resp_error(q, resp, -SE_MALFORMED_XML, NULL);
+        return;
+    }
+    size_t count = 0;
+    for (xml_node_t *o = xml_child(root, "Object"); o; o = xml_next_named(o)) {
+        if (!xml_child(o, "Key") || ++count > 1000) {
+            resp_error(q, resp, -SE_MALFORMED_XML, NULL);
+            return;
+        }
+    }
+    if (count == 0) {
+        resp_error(q, resp, -SE_MALFORMED_XML, NULL);
+        return;
+    }
+    buf_t b = BUF_INIT;
+    xml_begin(&b, "DeleteResult");
+    for (xml_node_t *o = xml_child(root, "Object"); o; o = xml_next_named(o)) {
+        sv_t key = xml_child_text(o, "Key");
+        sv_t vid = xml_child_text(o, "VersionId");
+        const char *version = vid.p && !sv_eq_cstr(vid, "null") ? arena_svdup(q->a, vid) : NULL;
+        rc = key.len == 0 ? -SE_INVALID_ARGUMENT
+             : key.len > MAX_KEY_LEN ? -SE_KEY_TOO_LONG
+                                     : store_delete(q->api->store, q->route.bucket, key, version);
+        if (rc == 0 || rc == -SE_NO_SUCH_KEY) {
+            if (quiet)
+                continue;
+            buf_puts(&b, "<Deleted>");
+            xml_elem(&b, "Key", key);
+            if (vid.p)
+                xml_elem(&b, "VersionId", vid);
+            buf_puts(&b, "</Deleted>");
+        } else {
+            const struct s3err *e = s3err_get(rc);
+            buf_puts(&b, "<Error>");
+            xml_elem(&b, "Key", key);
+            if (vid.p)
+                xml_elem(&b, "VersionId", vid);
+            xml_elem_c(&b, "Code", e->code);
+            xml_elem_c(&b, "Message", e->message);
+            buf_puts(&b, "</Error>");
+        }
+    }
+    buf_puts(&b, "</DeleteResult>");
+    resp_xml(q, resp, 200, &b);
+}
+
+/* ---- CopyObject ------------------------------------------------------------------------- */
+
+static int parse_copy_source(rq_t *q, sv_t *bucket, sv_t *key, const char **version)
+{
+    sv_t src = rq_header(q, "x-amz-copy-source");
+    sv_t path = src, qs;
+    bool has_q;
+    qs = sv_split(src, '?', &path, &has_q);
+    *version = NULL;
+    if (has_q) {
+        if (!sv_starts_with(qs, SV("versionId=")))
+            return -SE_INVALID_ARGUMENT;
+        sv_t v = {qs.p + 10, qs.len - 10};
+        char *d = arena_alloc(q->a, v.len + 1);
+        long n = sv_url_decode(v, d, false);
+        if (n < 0)
+            return -SE_INVALID_ARGUMENT;
+        d[n] = 0;
+        *version = strcmp(d, "null") == 0 ? NULL : d;
+    }
+    char *dec = arena_alloc(q->a, path.len + 1);
+    long n = sv_url_decode(path, dec, false);
+    if (n < 0)
+        return -SE_INVALID_ARGUMENT;
+    sv_t p = {dec, (size_t)n};
+    if (p.len && p.p[0] == '/')
+        p = (sv_t){p.p + 1, p.len - 1};
+    bool found;
+    *key = sv_split(p, '/', bucket, &found);
+    if (!found || bucket->len == 0 || key->len == 0)
+        return -SE_INVALID_ARGUMENT;
+    return 0;
+}
+
+void op_copy_object(rq_t *q, http_resp_t *resp)
+{
+    sv_t sbucket, skey;
+    const char *sversion;
+    int rc = parse_copy_source(q, &sbucket, &skey, &sversion);
+    if (rc) {
+        resp_error(q, resp, rc, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+        return;
+    }
+    store_bucket_t sb;
+    if ((rc = store_bucket_get(q->api->store, sbucket, &sb)) != 0) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    if (strcmp(sb.owner, q->acct.id) != 0) {
+        resp_error(q, resp, -SE_ACCESS_DENIED, NULL);
+        return;
+    }
+    sv_t directive = rq_header(q, "x-amz-metadata-directive");
+    bool replace = false;
+    if (directive.p) {
+        if (sv_eq_cstr(directive, "REPLACE"))
+            replace = true;
+        else if (!sv_eq_cstr(directive, "COPY")) {
+            resp_error(q, resp, -SE_INVALID_ARGUMENT, "Unknown metadata directive.");
+            return;
+        }
+    }
+    sv_t sc = rq_header(q, "x-amz-storage-class");
+    if (sc.p && !storage_class_valid(sc)) {
+        resp_error(q, resp, -SE_INVALID_STORAGE_CLASS, NULL);
+        return;
+    }
+    store_obj_t src;
+    store_read_t *rd = NULL;
+    rc = store_get(q->api->store, sbucket, skey, sversion, q->a, &src, &rd);
+    if (rc) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    if ((rc = check_conditions(q, &src, "x-amz-copy-source-", true)) != 0)
+        goto fail_rd;
+    if (sv_eq(sbucket, q->route.bucket) && sv_eq(skey, q->route.key) && !replace && !sc.p &&
+        !sversion) {
+        resp_error(q, resp, -SE_INVALID_REQUEST,
+                   "This copy request is illegal because it is trying to copy an object to itself "
+                   "without changing the object's metadata, storage class, website redirect "
+                   "location or encryption attributes.");
+        store_read_close(rd);
+        return;
+    }
+    store_obj_t meta = {0};
+    if (replace) {
+        if ((rc = collect_attrs(q, &meta)) != 0)
+            goto fail_rd;
+    } else {
+        meta.attrs = src.attrs;
+        meta.nattrs = src.nattrs;
+    }
+    meta.tags = src.tags;
+    meta.ntags = src.ntags;
+    meta.key = arena_svdup(q->a, q->route.key);
+    meta.key_len = q->route.key.len;
+    snprintf(meta.owner, sizeof meta.owner, "%s", q->acct.id);
+    snprintf(meta.storage_class, sizeof meta.storage_class, SV_FMT,
+             SV_ARG(sc.p ? sc : SV("STANDARD")));
+    snprintf(meta.etag, sizeof meta.etag, "%s", src.etag);
+    snprintf(meta.checksum_algo, sizeof meta.checksum_algo, "%s", src.checksum_algo);
+    snprintf(meta.checksum, sizeof meta.checksum, "%s", src.checksum);
+
+    store_put_t *p;
+    if ((rc = store_put_begin(q->api->store, q->route.bucket, q->route.key, src.size, &p)) != 0)
+        goto fail_rd;
+    enum { CHUNK = 256 * 1024 };
+    char *chunk = xmalloc(CHUNK);
+    uint64_t off = 0;
+    digest_t md5;
+    digest_init_md5(&md5);
+    while (off < src.size) {
+        ssize_t n = store_read(rd, off, chunk, CHUNK);
+        if (n <= 0) {
+            rc = n < 0 ? (int)n : -SE_INTERNAL;
+            break;
+        }
+        digest_update(&md5, chunk, (size_t)n);
+        if ((rc = store_put_write(p, chunk, (size_t)n)) != 0)
+            break;
+        off += (uint64_t)n;
+    }
+    free(chunk);
+    uint8_t raw[16];
+    digest_final(&md5, raw);
+    store_read_close(rd);
+    if (rc) {
+        store_put_abort(p);
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    if (!strchr(src.etag, '-'))
+        hex_encode(raw, 16, meta.etag); /* a single-part copy gets the MD5 of its bytes */
+    if ((rc = store_put_commit(p, &meta, NULL)) != 0) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    char etag[80], lm[32];
+    fmt_etag(meta.etag, etag);
+    fmt_iso8601(meta.mtime_ms ? meta.mtime_ms : now_ms(), lm);
+    buf_t b = BUF_INIT;
+    xml_begin(&b, "CopyObjectResult");
+    xml_elem_c(&b, "LastModified", lm);
+    xml_elem_c(&b, "ETag", etag);
+    buf_puts(&b, "</CopyObjectResult>");
+    resp_xml(q, resp, 200, &b);
+    return;
+fail_rd:
+    store_read_close(rd);
+    resp_error(q, resp, rc, NULL);
+}
