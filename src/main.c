@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/err.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "http/http.h"
