@@ -75,8 +75,17 @@ void digest_free(digest_t *d)
 
 uint32_t crc32c(uint32_t crc, const void *p, size_t n)
 {
-    /* ISA-L's crc32_iscsi takes and returns the non-inverted register. */
-    return ~crc32_iscsi((unsigned char *)p, (int)n, ~crc);
+    /* ISA-L's crc32_iscsi takes and returns the non-inverted register, and an int length:
+     * feed it at most 1 GiB at a time so large buffers are not truncated. */
+    const unsigned char *b = p;
+    uint32_t r = ~crc;
+    while (n > 0) {
+        size_t k = n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n;
+        r = crc32_iscsi((unsigned char *)b, (int)k, r);
+        b += k;
+        n -= k;
+    }
+    return ~r;
 }
 
 void hex_encode(const uint8_t *in, size_t n, char *out)
