@@ -48,7 +48,18 @@ typedef struct s3_route {
     enum s3_op op;
 } s3_route_t;
 
-/* base_domain: e.g. "s3.example.com" for virtual-hosted-style ("bucket.s3.example.com");
+/* Addressing: virtual-hosted style when Host (port ignored) is "<bucket>.<base_domain>", else
+ * path style ("/bucket/key"). The key is percent-decoded once from the raw path; '+' in a path
+ * is a literal '+'. Query names and values are percent-decoded with '+' as a space (SDKs send
+ * a space as %20 and a plus as %2B, so both readings agree for them). has_key is true when the
+ * decoded key is non-empty ("/b/" is bucket level, like S3).
+ * Headers are not looked at: PUT /b/k with x-amz-copy-source routes to PUT_OBJECT (UPLOAD_PART
+ * with ?uploadId&partNumber); the caller switches to COPY_OBJECT / UPLOAD_PART_COPY. OPTIONS
+ * (CORS preflight) and other methods give -SE_METHOD_NOT_ALLOWED; known but unimplemented
+ * subresources (?website on PUT, ?inventory, ?metrics, ...) give -SE_NOT_IMPLEMENTED. On those
+ * errors bucket, key and params are still filled in (for the error response's Resource).
+ *
+ * base_domain: e.g. "s3.example.com" for virtual-hosted-style ("bucket.s3.example.com");
  * NULL or "" disables it. Returns 0; -SE_INVALID_URI for undecodable paths/queries;
  * -SE_METHOD_NOT_ALLOWED / -SE_NOT_IMPLEMENTED when no operation matches. */
 int s3_route(arena_t *a, sv_t method, sv_t host, sv_t raw_path, sv_t raw_query,
