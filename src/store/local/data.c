@@ -1,0 +1,194 @@
+/* Data files: DIR/data/xx/yy/<32 hex id>, named by a random id, never by the key.
+ *
+ * Layout: a 32-byte header ("STRDATA1", u32 segment size, u32 reserved, 16-byte id), then
+ * segments of seg_size payload bytes (the last one shorter) each followed by a CRC32C of
+ * (segment index, payload). Segment i starts at HDR + i * (seg_size + 4), so a range read
+ * touches only its segments, and a segment copied to the wrong place fails its check.
+ *
+ * Durability: the file is written under its final name (the name is unique and nothing refers
+ * to it until the index does; a crash leaves an orphan that ls_recover() removes), then
+ * fdatasync(file) and fsync(dir) before the index transaction that references it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "store/local/local_int.h"
+
+static void le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+uint32_t ls_seg_crc(uint64_t idx, const void *p, size_t n)
+{
+    uint8_t ib[8];
+    for (int i = 0; i < 8; i++)
+        ib[i] = (uint8_t)(idx >> (8 * i));
+    return crc32c(crc32c(0, ib, sizeof ib), p, n);
+}
+
+void ls_data_path(const store_t *s, const uint8_t id[LS_ID_LEN], char *out, size_t outsz)
+{
+    char hex[2 * LS_ID_LEN + 1];
+    hex_encode(id, LS_ID_LEN, hex);
+    snprintf(out, outsz, "%s/%.2s/%.2s/%s", s->data_dir, hex, hex + 2, hex);
+}
+
+static int fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) < 0 ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+/* mkdir that makes a newly created directory durable in its parent. */
+static int mkdir_durable(const char *path, const char *parent)
+{
+    if (mkdir(path, 0755) == 0)
+        return fsync_path(parent);
+    return errno == EEXIST ? 0 : -errno;
+}
+
+int ls_data_create(store_t *s, uint8_t id[LS_ID_LEN], int *fd_out)
+{
+    char path[4096], d1[4096], d2[4096];
+    random_bytes(id, LS_ID_LEN);
+    ls_data_path(s, id, path, sizeof path);
+    size_t dl = strlen(s->data_dir);
+    snprintf(d1, sizeof d1, "%.*s", (int)(dl + 3), path);
+    snprintf(d2, sizeof d2, "%.*s", (int)(dl + 6), path);
+    int rc = mkdir_durable(d1, s->data_dir);
+    if (rc == 0)
+        rc = mkdir_durable(d2, d1);
+    if (rc < 0)
+        return rc;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    uint8_t hdr[LS_FILE_HDR] = {0};
+    memcpy(hdr, LS_FILE_MAGIC, 8);
+    le32(hdr + 8, LS_SEG_SIZE);
+    memcpy(hdr + 16, id, LS_ID_LEN);
+    rc = ls_fault_hit(LS_FAULT_DATA_WRITE);
+    if (rc == 0 && pwrite(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr)
+        rc = errno ? -errno : -EIO;
+    if (rc < 0) {
+        close(fd);
+        unlink(path);
+        return rc;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int ls_data_write_seg(int fd, uint64_t idx, const void *payload, size_t n)
+{
+    int rc = ls_fault_hit(LS_FAULT_DATA_WRITE);
+    if (rc < 0)
+        return rc;
+    uint8_t crc[4];
+    le32(crc, ls_seg_crc(idx, payload, n));
+    struct iovec iov[2] = {{(void *)payload, n}, {crc, 4}};
+    off_t off = (off_t)(LS_FILE_HDR + idx * (uint64_t)(LS_SEG_SIZE + LS_SEG_CRC));
+    size_t want = n + 4, done = 0;
+    while (done < want) {
+        ssize_t w = pwritev(fd, iov, 2, off + (off_t)done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (w == 0)
+            return -EIO;
+        done += (size_t)w;
+        /* advance the iovecs past what was written (short writes are rare) */
+        size_t k = (size_t)w;
+        for (int i = 0; i < 2; i++) {
+            size_t t = k < iov[i].iov_len ? k : iov[i].iov_len;
+            iov[i].iov_base = (uint8_t *)iov[i].iov_base + t;
+            iov[i].iov_len -= t;
+            k -= t;
+        }
+    }
+    return 0;
+}
+
+int ls_data_sync(store_t *s, int fd, const uint8_t id[LS_ID_LEN])
+{
+    int rc = ls_fault_hit(LS_FAULT_DATA_SYNC);
+    if (rc < 0)
+        return rc;
+    if (fdatasync(fd) < 0)
+        return -errno;
+    rc = ls_fault_hit(LS_FAULT_DIR_SYNC);
+    if (rc < 0)
+        return rc;
+    char path[4096];
+    ls_data_path(s, id, path, sizeof path);
+    *strrchr(path, '/') = 0;
+    return fsync_path(path);
+}
+
+int ls_data_open(store_t *s, const uint8_t id[LS_ID_LEN], uint32_t seg_size, int *fd_out)
+{
+    char path[4096];
+    ls_data_path(s, id, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    uint8_t hdr[LS_FILE_HDR], want[12] = {0};
+    memcpy(want, LS_FILE_MAGIC, 8);
+    le32(want + 8, seg_size);
+    ssize_t r = pread(fd, hdr, sizeof hdr, 0);
+    if (r != (ssize_t)sizeof hdr || memcmp(hdr, want, 12) != 0 ||
+        memcmp(hdr + 16, id, LS_ID_LEN) != 0) {
+        log_error("store: corrupt data file header path=%s", path);
+        close(fd);
+        return r < 0 ? -errno : -SE_CORRUPT;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int ls_data_read_seg(int fd, const uint8_t id[LS_ID_LEN], uint32_t seg_size, uint64_t idx,
+                     void *buf, size_t n)
+{
+    off_t off = (off_t)(LS_FILE_HDR + idx * ((uint64_t)seg_size + LS_SEG_CRC));
+    size_t want = n + LS_SEG_CRC, got = 0;
+    while (got < want) {
+        ssize_t r = pread(fd, (uint8_t *)buf + got, want - got, off + (off_t)got);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    const uint8_t *c = (const uint8_t *)buf + n;
+    uint32_t stored = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 |
+                      (uint32_t)c[3] << 24;
+    if (got != want || stored != ls_seg_crc(idx, buf, n)) {
+        char hex[2 * LS_ID_LEN + 1];
+        hex_encode(id, LS_ID_LEN, hex);
+        log_error("store: data corruption file=%s segment=%llu%s", hex, (unsigned long long)idx,
+                  got != want ? " (short)" : " (crc mismatch)");
+        return -SE_CORRUPT;
+    }
+    return 0;
+}

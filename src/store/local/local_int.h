@@ -1,0 +1,182 @@
+/* store/local private interface: LMDB index + segmented data files behind store.h.
+ * Nothing outside src/store/local/ (and its tests and fuzz target) may include this.
+ * See docs/store.md for the on-disk format and the commit protocol. */
+#ifndef STRATA_STORE_LOCAL_INT_H
+#define STRATA_STORE_LOCAL_INT_H
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/str.h"
+#include "store/store.h"
+
+/* ---- limits and format constants (changing any of these is a format change) -------------- */
+#define LS_SEG_SIZE 65536u            /* data segment payload; each followed by a CRC32C */
+#define LS_SEG_CRC 4u
+#define LS_FILE_HDR 32u               /* data file header: magic, seg size, file id */
+#define LS_FILE_MAGIC "STRDATA1"
+#define LS_ID_LEN 16u                 /* random data file id */
+#define LS_INLINE_DEFAULT (16u * 1024) /* default inline_max, see docs/store.md */
+#define LS_INLINE_CAP (256u * 1024)    /* largest inline_max accepted */
+#define LS_KEY_MAX 1024u              /* S3 object key limit */
+#define LS_KEY_Q 448u                 /* key bytes kept verbatim in an index key (docs) */
+#define LS_KEY_HASH 8u
+#define LS_BID_LEN 8u
+/* index key of an object: bid + name part; name part is at most Q + 1 + HASH bytes */
+#define LS_LKEY_MAX (LS_BID_LEN + LS_KEY_Q + 1 + LS_KEY_HASH)
+#define LS_MIN_MAXKEYSIZE (LS_LKEY_MAX + 8 + 16) /* room for version and upload suffixes */
+
+/* ---- fault injection (SQLite style; compiled in, a relaxed atomic load when disarmed) ----- */
+enum ls_fault {
+    LS_FAULT_DATA_WRITE = 1,   /* pwrite of a data segment */
+    LS_FAULT_DATA_SYNC = 2,    /* fdatasync of a data file */
+    LS_FAULT_DIR_SYNC = 4,     /* fsync of a data directory */
+    LS_FAULT_INDEX_COMMIT = 8, /* the group-commit LMDB transaction commit */
+};
+/* Arms injection: the nth (1-based) call at any point in mask fails with -EIO, once.
+ * nth <= 0 disarms. Process-wide; for tests. */
+void ls_fault_arm(unsigned mask, int nth);
+/* Returns -EIO if this call is the armed one, else 0. */
+int ls_fault_hit(unsigned point);
+
+/* ---- statistics (tests and metrics) -------------------------------------------------------- */
+typedef struct store_local_stats {
+    uint64_t batches;  /* index write transactions committed by the committer */
+    uint64_t items;    /* requests applied in them */
+    uint64_t max_batch;
+    uint64_t gc_unlinked; /* data files removed by GC */
+    uint64_t orphans_removed; /* data files removed at startup (no index reference) */
+} store_local_stats_t;
+void store_local_stats(store_t *s, store_local_stats_t *out);
+/* Wakes the GC thread and waits until it has processed everything due now (tests). */
+void store_local_gc_kick(store_t *s);
+/* Path of the data file of bucket/key's current version into out (""/-ENOENT if inline). */
+int store_local_data_path(store_t *s, sv_t bucket, sv_t key, char *out, size_t outsz);
+
+/* ---- records (record.c) -------------------------------------------------------------------- */
+enum ls_layout_kind { LS_INLINE = 0, LS_FILE = 1 };
+typedef struct ls_layout {
+    enum ls_layout_kind kind;
+    uint8_t file_id[LS_ID_LEN]; /* LS_FILE */
+    uint32_t seg_size;          /* LS_FILE */
+    const uint8_t *inline_data; /* LS_INLINE: points into the decoded bytes; size = obj size */
+    uint32_t inline_crc;        /* stored CRC32C of the inline data (checked by the reader) */
+} ls_layout_t;
+
+#define LS_REC_NOATTRS 1u /* skip attrs and tags (listing) */
+#define LS_REC_NOCRC 2u   /* skip the metadata CRC check (fuzzing the TLV parser only) */
+
+/* Encodes obj + layout; inline data (obj->size bytes) is appended from `data` when
+ * layout->kind is LS_INLINE. Appends to out. */
+void ls_rec_encode(buf_t *out, const store_obj_t *obj, const ls_layout_t *layout,
+                   const void *data);
+/* Decodes a record. Strings are copied into arena a (NUL-terminated); layout->inline_data
+ * points into p. Never reads outside [p, p+n). 0 or -SE_CORRUPT. */
+int ls_rec_decode(const void *p, size_t n, unsigned flags, arena_t *a, store_obj_t *obj,
+                  ls_layout_t *layout);
+
+/* ---- object index keys (index.c) ----------------------------------------------------------- */
+/* Builds bid + name part of key into out (LS_LKEY_MAX bytes); returns its length. */
+size_t ls_lkey(uint64_t bid, const char *key, size_t klen, uint8_t *out);
+bool ls_lkey_is_long(size_t lkey_len);
+
+/* ---- the store ----------------------------------------------------------------------------- */
+typedef struct ls_req ls_req_t;
+
+struct store {
+    char *dir;
+    char *data_dir;
+    size_t inline_max;
+    int gc_grace_ms;
+    int lock_fd;
+    MDB_env *env;
+    MDB_dbi db_sys, db_buckets, db_objects, db_meta, db_conf, db_gc, db_refs;
+    /* group commit */
+    pthread_mutex_t mu;
+    pthread_cond_t cv_commit; /* work for the committer */
+    ls_req_t *q_head, *q_tail;
+    bool stopping;
+    pthread_t committer;
+    /* gc */
+    pthread_t gc;
+    pthread_cond_t cv_gc;
+    uint64_t gc_kicks, gc_done;
+    bool gc_stopping;
+    /* stats (under mu) */
+    store_local_stats_t st;
+};
+
+/* Request kinds handled by the committer (index.c applies them). */
+enum ls_req_kind {
+    LR_PUT,
+    LR_DELETE,
+    LR_OBJ_UPDATE,
+    LR_META_PUT,
+    LR_META_DEL,
+    LR_BUCKET_CREATE,
+    LR_BUCKET_DELETE,
+    LR_CONF_PUT,
+    LR_GC_DONE,
+};
+
+struct ls_req {
+    enum ls_req_kind kind;
+    ls_req_t *next;
+    /* inputs */
+    uint64_t bid;       /* object requests: bucket id expected to still exist */
+    sv_t bucket;        /* bucket name */
+    sv_t key;           /* object key / meta key / conf doc name */
+    sv_t val;           /* encoded record / meta value / conf doc */
+    const char *ns;     /* meta namespace */
+    const store_cond_t *cond;
+    const store_obj_t *meta;     /* LR_OBJ_UPDATE */
+    const uint8_t *new_file_id;  /* LR_PUT: file id to add to refs (NULL if inline) */
+    const char *version_id;      /* LR_DELETE */
+    store_bucket_t *bkt;         /* LR_BUCKET_CREATE (id filled) */
+    const uint8_t (*gc_ids)[LS_ID_LEN + 8]; /* LR_GC_DONE: gc queue keys */
+    size_t ngc;
+    /* result */
+    int rc;
+    bool done;
+    pthread_cond_t cv;
+};
+
+/* Queues r for the committer and waits for its result (r->rc). */
+int ls_submit(store_t *s, ls_req_t *r);
+int ls_index_open(store_t *s, size_t map_size);
+void ls_index_close(store_t *s);
+int ls_committer_start(store_t *s);
+void ls_committer_stop(store_t *s);
+/* Looks up a bucket by name in txn: 0, -SE_NO_SUCH_BUCKET. */
+int ls_bucket_lookup(store_t *s, MDB_txn *txn, sv_t name, store_bucket_t *out);
+int ls_bucket_decode(const void *p, size_t n, store_bucket_t *out);
+int ls_mdb_err(int mrc); /* LMDB return -> 0/-errno/-SE_CORRUPT */
+
+/* ---- data files (data.c) ------------------------------------------------------------------- */
+void ls_data_path(const store_t *s, const uint8_t id[LS_ID_LEN], char *out, size_t outsz);
+/* Creates a new data file with a fresh random id (directories made as needed); returns fd. */
+int ls_data_create(store_t *s, uint8_t id[LS_ID_LEN], int *fd_out);
+/* Writes segment idx (payload n <= LS_SEG_SIZE) of an open data file. */
+int ls_data_write_seg(int fd, uint64_t idx, const void *payload, size_t n);
+/* fdatasync the file, then fsync its directory. */
+int ls_data_sync(store_t *s, int fd, const uint8_t id[LS_ID_LEN]);
+/* Opens a data file for reading and checks its header: fd, -ENOENT, -SE_CORRUPT, -errno. */
+int ls_data_open(store_t *s, const uint8_t id[LS_ID_LEN], uint32_t seg_size, int *fd_out);
+/* Reads and verifies segment idx (payload len n) into buf (n + LS_SEG_CRC bytes). */
+int ls_data_read_seg(int fd, const uint8_t id[LS_ID_LEN], uint32_t seg_size, uint64_t idx,
+                     void *buf, size_t n);
+uint32_t ls_seg_crc(uint64_t idx, const void *p, size_t n);
+
+/* ---- gc (gc.c) ----------------------------------------------------------------------------- */
+int ls_gc_start(store_t *s);
+void ls_gc_stop(store_t *s);
+/* Startup recovery: removes data files that no index entry references. Single-threaded. */
+int ls_recover(store_t *s);
+/* Queues file id for GC inside write txn (gc queue + refs state), due after the grace. */
+int ls_gc_queue(store_t *s, MDB_txn *txn, const uint8_t id[LS_ID_LEN]);
+
+#endif
