@@ -319,30 +319,43 @@ class Client:
 
 
 def raw_exchange(host, port, data, timeout=15, shutdown_write=False):
-    """Sends raw bytes, returns everything the server sends until it closes or goes quiet."""
+    """Sends raw bytes (from a helper thread, so an early answer is read while the body is
+    still going out) and returns what the server sends until it closes, goes quiet for
+    `timeout`, or a complete response has arrived."""
+    import threading
     s = socket.create_connection((host, port), timeout=timeout)
+    send_error = []
+
+    def sender():
+        try:
+            s.sendall(data)
+            if shutdown_write:
+                s.shutdown(socket.SHUT_WR)
+        except OSError as e:  # the server may answer early and close
+            send_error.append(e)
+
+    t = threading.Thread(target=sender, daemon=True)
+    t.start()
+    chunks = []
     try:
-        s.sendall(data)
-        if shutdown_write:
-            s.shutdown(socket.SHUT_WR)
-        chunks = []
         while True:
             try:
                 b = s.recv(65536)
-            except socket.timeout:
-                break
-            except ConnectionResetError:
+            except (socket.timeout, ConnectionResetError):
                 break
             if not b:
                 break
             chunks.append(b)
-            # stop once a full response with Content-Length has arrived
-            buf = b"".join(chunks)
-            if _complete_response(buf):
+            if _complete_response(b"".join(chunks)):
                 break
         return b"".join(chunks)
     finally:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         s.close()
+        t.join(5)
 
 
 def _complete_response(buf):
