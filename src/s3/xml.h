@@ -14,8 +14,11 @@
 
 typedef struct xml_node {
     sv_t name;  /* local name, without namespace prefix */
-    sv_t text;  /* concatenated character data directly inside this element */
+    sv_t text;  /* concatenated character data directly inside this element, as is (not trimmed;
+                 * never NULL: an empty element has text "" of length 0) */
     struct xml_node *parent, *first_child, *next_sibling;
+    kv_t *attrs; /* attributes, local names (e.g. xsi:type -> "type"), in document order */
+    size_t nattrs;
 } xml_node_t;
 
 /* Parses a whole document; returns the root element or NULL with *err = -SE_MALFORMED_XML. */
