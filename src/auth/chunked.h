@@ -20,7 +20,10 @@ typedef struct aws_chunked aws_chunked_t;
 
 /* signed_chunks: verify chunk signatures (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]).
  * has_trailer: a trailer section is expected (the -TRAILER variants).
- * sig: from sigv4_verify (ignored when !signed_chunks). amz_date: the request's x-amz-date. */
+ * sig: from sigv4_verify (ignored when !signed_chunks). amz_date: the request's x-amz-date
+ * (a Date-header value, as sigv4_parsed_t.amz_date may hold, is accepted and converted).
+ * Emitted bytes are provisional until aws_chunked_finish() returns 0: a chunk's signature is
+ * checked once its data has gone by. */
 aws_chunked_t *aws_chunked_new(bool signed_chunks, bool has_trailer, const sigv4_result_t *sig,
                                sv_t amz_date);
 void aws_chunked_free(aws_chunked_t *c);

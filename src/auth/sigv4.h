@@ -54,6 +54,16 @@ typedef struct sigv4_parsed {
     enum sigv4_payload payload;
     sv_t content_sha256; /* header value (signed mode: the hex digest) */
 } sigv4_parsed_t;
+/* Notes on the fields (sigv4.c):
+ * - Presigned: signed_headers and security_token are the raw query values, still
+ *   percent-encoded (decode security_token with sv_url_decode before comparing it).
+ * - Header auth for a service other than s3 (IAM, STS...) may omit x-amz-content-sha256:
+ *   then content_sha256 is SV_NULL and the caller sets it to the hex SHA-256 of the body
+ *   before sigv4_verify() (if left empty, the empty-body hash is assumed).
+ * - Every x-amz-* request header must be among the signed headers (-SE_ACCESS_DENIED), except
+ *   x-amz-security-token, and x-amz-content-sha256 on presigned URLs.
+ * - SigV2 ("AWS ak:sig", or AWSAccessKeyId+Signature in the query) -> -SE_INVALID_REQUEST, as
+ *   S3 ("The authorization mechanism you have provided is not supported."). */
 
 /* Parses the auth of a request; now is the server time (seconds). SIGV4_NONE (return 0) when
  * the request carries no auth at all (anonymous). Checks the 15-minute skew rule (header) and
