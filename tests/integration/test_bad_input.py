@@ -11,8 +11,9 @@ from conftest import unique_name
 SENTINEL = b"sentinel content that must never change"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def victim(s3):
+    # one per test, so that damage done by one test cannot fail the next ones
     name = unique_name("bad")
     s3.create_bucket(Bucket=name)
     s3.put_object(Bucket=name, Key="sentinel", Body=SENTINEL, Metadata={"m": "1"},
@@ -75,7 +76,7 @@ def assert_client_error_or_closed(buf, allowed=(400, 404, 405, 411, 413, 414, 43
     b"PUT /b/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
     b"PUT /b/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"ffffffffffffffffffff\r\nx\r\n",
-])
+], ids=lambda b: repr(b[:40])[2:-1])
 def test_garbage_requests(raw, data):
     buf = exchange(raw, data)
     # anonymous garbage may also be refused as AccessDenied
@@ -148,7 +149,7 @@ def test_body_longer_than_content_length(raw, victim):
     b"<CreateBucketConfiguration><LocationConstraint>a</Wrong></CreateBucketConfiguration>",
     b"\xff\xfe<\x00x\x00",
     b"<" * 10000,
-])
+], ids=lambda b: repr(b[:40])[2:-1])
 def test_create_bucket_bad_xml(raw, body):
     name = unique_name("badxml")
     r = raw.request("PUT", "/" + name, body=body)
@@ -185,7 +186,7 @@ def test_create_bucket_entity_expansion(raw):
     b"<Delete><Object><Key>sentinel</Key></Object></Delete><Extra/>",
     b"<Delete><Object><Key>sentinel</Key><Key>other</Key></Object></Delete>junk",
     b"\x00" * 100,
-])
+], ids=lambda b: repr(b[:40])[2:-1])
 def test_delete_objects_bad_xml_deletes_nothing(raw, victim, body):
     r = raw.request("POST", "/" + victim, query=[("delete", None)], body=body,
                     headers={"Content-MD5": s3sig.md5_b64(body)})
@@ -198,7 +199,7 @@ def test_delete_objects_bad_xml_deletes_nothing(raw, victim, body):
     "bytes=-99999999999999999999999",
     "bytes=" + "1" * 5000 + "-",
     "bytes=0-1,2-3,4-5," * 200,
-])
+], ids=lambda v: v[:40])
 def test_extreme_ranges(raw, victim, spec):
     r = raw.get(victim, "sentinel", headers={"Range": spec})
     assert r.status in (200, 206, 416), r
