@@ -409,7 +409,7 @@ static size_t meta_key(const char *ns, sv_t key, uint8_t *out, size_t cap)
 
 static int apply_meta(wctx_t *w, ls_req_t *r)
 {
-    uint8_t k[512];
+    uint8_t k[511]; /* LMDB's key limit */
     size_t kn = meta_key(r->ns, r->key, k, sizeof k);
     if (!kn)
         return -SE_INVALID_ARGUMENT;

@@ -214,7 +214,7 @@ static size_t meta_key(const char *ns, sv_t key, uint8_t *out, size_t cap)
 
 int store_meta_get(store_t *s, const char *ns, sv_t key, buf_t *out)
 {
-    uint8_t k[512];
+    uint8_t k[511]; /* LMDB's key limit */
     size_t kn;
     if (ns_check(ns) < 0 || !(kn = meta_key(ns, key, k, sizeof k)))
         return -SE_INVALID_ARGUMENT;
@@ -235,7 +235,7 @@ int store_meta_get(store_t *s, const char *ns, sv_t key, buf_t *out)
 int store_meta_list(store_t *s, const char *ns, sv_t prefix,
                     int (*cb)(void *ctx, sv_t key, sv_t val), void *ctx)
 {
-    uint8_t k[512];
+    uint8_t k[511]; /* LMDB's key limit */
     size_t kn, nl = ns ? strlen(ns) + 1 : 0;
     if (ns_check(ns) < 0 || !(kn = meta_key(ns, prefix, k, sizeof k)))
         return -SE_INVALID_ARGUMENT;
@@ -563,11 +563,30 @@ struct store_read {
     bool have_seg;
 };
 
+static int store_get_once(store_t *s, sv_t bucket, sv_t key, const char *version_id,
+                          arena_t *a, store_obj_t *out, store_read_t **rd);
+
 int store_get(store_t *s, sv_t bucket, sv_t key, const char *version_id, arena_t *a,
               store_obj_t *out, store_read_t **rd)
 {
     if (key_check(key) < 0)
         return -SE_NO_SUCH_KEY;
+    /* existence checks may pass neither an arena nor a result */
+    store_obj_t tmp;
+    arena_t *own = NULL;
+    if (!out)
+        out = &tmp;
+    if (!a)
+        a = own = arena_new();
+    int rc = store_get_once(s, bucket, key, version_id, a, out, rd);
+    if (own)
+        arena_free(own);
+    return rc;
+}
+
+static int store_get_once(store_t *s, sv_t bucket, sv_t key, const char *version_id,
+                          arena_t *a, store_obj_t *out, store_read_t **rd)
+{
     int rc = 0;
     for (int attempt = 0; attempt < 5; attempt++) {
         MDB_txn *txn;
