@@ -185,28 +185,34 @@ static enum MHD_Result queue_resp(struct hreq *q, struct MHD_Connection *c, http
     http_server_t *s = q->l->srv;
     struct MHD_Response *mr = NULL;
     int status = resp->status ? resp->status : 500;
-    bool head = resp->head || method_is(&q->req, "HEAD");
-    bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
+    /* resp->head only matters for HEAD requests: on any other method a body-less response of
+     * a non-zero announced size would leave the client waiting for bytes that never come. */
+    bool head = method_is(&q->req, "HEAD");
+    /* 1xx and 204 carry neither body nor Content-Length. A 304 goes the HEAD way: MHD 0.9.75
+     * announces the declared size and sends no body (a size-unknown 304 would get a chunked
+     * terminator as a body, which breaks the connection), so a handler can announce the
+     * representation's length there as RFC 9110 8.6 allows. */
+    bool no_body = status == 204 || (status >= 100 && status < 200);
+    bool announce_only = head || status == 304;
     enum MHD_Result ret;
-    /* the size a HEAD response announces: the stream's, else the buffer's; a handler may also
-     * set only body_len (or only stream_len) without any bytes */
+    /* the size a HEAD (or 304) response announces: the stream's, else the buffer's; a handler
+     * may also set only body_len (or only stream_len) without any bytes */
     uint64_t head_len = resp->stream_read ? resp->stream_len
                         : (resp->body || resp->body_len) ? resp->body_len
                                                          : resp->stream_len;
 
-    if (no_body || head) {
-        if (resp->stream_read) {
-            if (resp->stream_close)
-                resp->stream_close(resp->stream_ctx);
-            resp->stream_read = NULL;
-        }
+    if ((no_body || announce_only) && resp->stream_read) {
+        if (resp->stream_close)
+            resp->stream_close(resp->stream_ctx);
+        resp->stream_read = NULL;
     }
     if (no_body) {
         mr = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    } else if (head) {
-        /* MHD 0.9.75 sends the Content-Length of the response's declared size for HEAD and never
-         * calls the reader; a 0-size buffer response would announce 0. */
-        mr = MHD_create_response_from_callback(head_len, HTTP_STREAM_BLOCK, never_reader, NULL, NULL);
+    } else if (announce_only) {
+        /* MHD 0.9.75 sends the Content-Length of the response's declared size for HEAD and 304
+         * and never calls the reader. */
+        mr = MHD_create_response_from_callback(head_len, HTTP_STREAM_BLOCK, never_reader, NULL,
+                                               NULL);
     } else if (resp->stream_read) {
         struct stream_wrap *w = xcalloc(1, sizeof(*w));
         atomic_init(&w->refs, 2);
@@ -223,7 +229,8 @@ static enum MHD_Result queue_resp(struct hreq *q, struct MHD_Connection *c, http
             stream_free(w); /* MHD's reference */
         }
     } else {
-        mr = MHD_create_response_from_buffer(resp->body_len,
+        /* a length without bytes (meant for HEAD) must not make MHD read past "" */
+        mr = MHD_create_response_from_buffer(resp->body ? resp->body_len : 0,
                                              (void *)(resp->body ? resp->body : ""),
                                              MHD_RESPMEM_PERSISTENT);
     }
@@ -471,6 +478,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (q->sw) {
         stream_close_once(q->sw);
         stream_unref(q->sw);
+    } else if (q->resp.stream_read && q->resp.stream_close) {
+        /* a stream the handler set up but that was never queued (connection lost first) */
+        q->resp.stream_close(q->resp.stream_ctx);
     }
     if (q->begun && s->h.done)
         s->h.done(s->h.ud, &q->req);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "http/http.h"
 #include "t.h"
 
@@ -24,7 +25,7 @@ static atomic_int n_begin, n_end, n_done, n_stream_close, abort_done, abort_end,
 static atomic_int failmid_done, failmid_end;
 
 enum kind { K_ECHO, K_STREAM, K_SLOW, K_HEAD, K_HEADSTREAM, K_NOCONTENT, K_REJECT, K_FAILMID,
-            K_ABORT, K_CLOSE, K_HDRS, K_NOTFOUND };
+            K_ABORT, K_CLOSE, K_HDRS, K_NOTMOD, K_REJSTREAM, K_NOTFOUND };
 
 struct app {
     enum kind kind;
@@ -66,7 +67,8 @@ static enum kind kind_of(sv_t path)
     static const struct { const char *p; enum kind k; } t[] = {
         {"/echo", K_ECHO}, {"/stream", K_STREAM}, {"/slow", K_SLOW}, {"/head", K_HEAD},
         {"/headstream", K_HEADSTREAM}, {"/nocontent", K_NOCONTENT}, {"/reject", K_REJECT},
-        {"/failmid", K_FAILMID}, {"/abort", K_ABORT}, {"/close", K_CLOSE}};
+        {"/failmid", K_FAILMID}, {"/abort", K_ABORT}, {"/close", K_CLOSE},
+        {"/notmod", K_NOTMOD}, {"/rejstream", K_REJSTREAM}};
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
         if (sv_eq_cstr(path, t[i].p))
             return t[i].k;
@@ -130,6 +132,14 @@ static int h_begin(void *ud, http_req_t *r, http_resp_t *resp)
         return HTTP_RESPOND;
     case K_NOCONTENT:
         resp->status = 204;
+        return HTTP_RESPOND;
+    case K_NOTMOD:
+        set_stream(r, resp, 999, false);
+        resp->status = 304;
+        return HTTP_RESPOND;
+    case K_REJSTREAM:
+        set_stream(r, resp, 5, false);
+        resp->status = 403;
         return HTTP_RESPOND;
     case K_REJECT:
         resp->status = 403;
@@ -597,12 +607,16 @@ TEST(head_and_nocontent)
     CHECK_EQ_INT(read_resp(fd, &r, true), 0);
     CHECK_EQ_INT(r.status, 204);
     CHECK(r.clen <= 0);
+    send_str(fd, "GET /notmod HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"x\"\r\n\r\n");
+    CHECK_EQ_INT(read_resp(fd, &r, true), 0);
+    CHECK_EQ_INT(r.status, 304);
+    CHECK_EQ_INT(r.clen, 999); /* the representation's length, no body */
     /* no body bytes were sent for any of these: the next response starts right here */
     send_str(fd, "GET /head HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK_EQ_INT(read_resp(fd, &r, false), 0);
     CHECK_EQ_INT(r.status, 200);
     CHECK_EQ_INT(r.body.len, 12345);
-    CHECK(poll_until(&n_stream_close, closes + 2));
+    CHECK(poll_until(&n_stream_close, closes + 3));
     close(fd);
     buf_release(&r.body);
 }
@@ -721,6 +735,32 @@ TEST(disconnect_mid_body)
     }
     CHECK(poll_until(&abort_done, d0 + 3));
     CHECK_EQ_INT(atomic_load(&abort_end), 0);
+}
+
+TEST(unsent_stream_closed)
+{
+    /* begin() answered with a stream, held while the body drains; the client leaves first:
+     * the stream's close() still runs, once */
+    int c0 = atomic_load(&n_stream_close), d0 = atomic_load(&n_done);
+    char chunk[1000] = {0};
+    int fd = tcp_connect(port);
+    send_str(fd, "PUT /rejstream HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
+    send_all(fd, chunk, sizeof(chunk));
+    usleep(20000);
+    close(fd);
+    CHECK(poll_until(&n_done, d0 + 1));
+    CHECK(poll_until(&n_stream_close, c0 + 1));
+    usleep(50000);
+    CHECK_EQ_INT(atomic_load(&n_stream_close), c0 + 1);
+    /* and when the body does arrive, the stream is the response */
+    struct hresp r = {0};
+    fd = tcp_connect(port);
+    send_str(fd, "PUT /rejstream HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    CHECK_EQ_INT(read_resp(fd, &r, false), 0);
+    CHECK_EQ_INT(r.status, 403);
+    CHECK_EQ_INT(r.body.len, 5);
+    close(fd);
+    buf_release(&r.body);
 }
 
 TEST(partial_head_disconnect)
@@ -863,6 +903,7 @@ TEST(stop_aborts_after_grace)
 int main(void)
 {
     struct rlimit rl;
+    log_set_level(LOG_ERROR); /* expected warnings (early close, stop with requests left) */
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096) {
         rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
         setrlimit(RLIMIT_NOFILE, &rl);
@@ -893,6 +934,7 @@ int main(void)
     RUN(early_error_mid_upload);
     RUN(early_error_huge_upload);
     RUN(disconnect_mid_body);
+    RUN(unsent_stream_closed);
     RUN(partial_head_disconnect);
     RUN(many_connections);
     RUN(begin_done_balance);
