@@ -75,6 +75,10 @@ typedef struct http_resp {
     bool close;    /* close the connection after this response */
 } http_resp_t;
 
+/* Copies name and value into r->arena. Date, Content-Length, Transfer-Encoding and Keep-Alive
+ * are the server's (set by it, dropped here); "Connection: close" is the same as resp->close.
+ * A 304 announces body_len/stream_len as its Content-Length and sends no body, like HEAD;
+ * 1xx and 204 send neither. `head` is ignored unless the request method is HEAD. */
 void http_resp_header(http_req_t *r, http_resp_t *resp, const char *name, const char *value);
 
 enum { HTTP_WANT_BODY = 0, HTTP_RESPOND = 1 };

@@ -238,13 +238,25 @@ static enum MHD_Result queue_resp(struct hreq *q, struct MHD_Connection *c, http
         log_error("http: cannot create response");
         return MHD_NO;
     }
+    bool close_conn = resp->close || atomic_load(&s->stopping);
     for (size_t i = 0; i < resp->nheaders; i++) {
+        sv_t n = resp->headers[i].name;
+        /* Framing and Date belong to MHD: it always adds its own Date (a second one would be
+         * sent), computes Content-Length, refuses a handler's one, and would switch a sized
+         * body to chunked on a handler's Transfer-Encoding. Connection: close is honoured. */
+        if (sv_caseeq_cstr(n, "Date") || sv_caseeq_cstr(n, "Content-Length") ||
+            sv_caseeq_cstr(n, "Transfer-Encoding") || sv_caseeq_cstr(n, "Keep-Alive"))
+            continue;
+        if (sv_caseeq_cstr(n, "Connection")) {
+            if (sv_caseeq_cstr(sv_trim(resp->headers[i].value), "close"))
+                close_conn = true;
+            continue;
+        }
         /* names/values come from http_resp_header: NUL-terminated arena copies */
-        if (MHD_add_response_header(mr, resp->headers[i].name.p, resp->headers[i].value.p) !=
-            MHD_YES)
-            log_warn("http: header refused by MHD: " SV_FMT, SV_ARG(resp->headers[i].name));
+        if (MHD_add_response_header(mr, n.p, resp->headers[i].value.p) != MHD_YES)
+            log_warn("http: header refused by MHD: " SV_FMT, SV_ARG(n));
     }
-    if (resp->close || atomic_load(&s->stopping))
+    if (close_conn)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(c, (unsigned)status, mr);
     MHD_destroy_response(mr);

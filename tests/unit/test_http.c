@@ -150,7 +150,11 @@ static int h_begin(void *ud, http_req_t *r, http_resp_t *resp)
         resp->status = 200;
         resp->body = "bye";
         resp->body_len = 3;
-        resp->close = true;
+        /* managed by the server: dropped, or mapped to resp->close */
+        http_resp_header(r, resp, "Date", "Mon, 01 Jan 2001 00:00:00 GMT");
+        http_resp_header(r, resp, "Content-Length", "77");
+        http_resp_header(r, resp, "Connection", "close");
+        http_resp_header(r, resp, "X-Kept", "yes");
         return HTTP_RESPOND;
     case K_HDRS: {
         buf_t b = BUF_INIT;
@@ -424,6 +428,11 @@ TEST(keepalive_raw)
     send_str(fd, "GET /close HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK_EQ_INT(read_resp(fd, &r, false), 0);
     CHECK(r.close);
+    CHECK_EQ_INT(r.clen, 3);
+    CHECK(r.body.len == 3 && memcmp(r.body.p, "bye", 3) == 0);
+    CHECK(strstr(r.head, "2001") == NULL);
+    CHECK(strstr(r.head, "Date: ") != NULL);
+    CHECK(strstr(r.head, "X-Kept: yes") != NULL);
     CHECK(wait_eof(fd));
     close(fd);
     buf_release(&r.body);
