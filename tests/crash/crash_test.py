@@ -36,7 +36,7 @@ import s3sig  # noqa: E402
 THREADS = 4
 KEYS_PER_THREAD = 8
 CYCLES = 3
-RUN_MIN, RUN_MAX = 1.5, 3.5      # seconds of writing before each kill
+RUN_MIN, RUN_MAX = 2.0, 4.5      # seconds of writing before each kill
 START_TIMEOUT = 30
 TOTAL_BUDGET = 55                # seconds; the test stops starting new work past this
 BUCKET = "crash-test"
@@ -218,6 +218,7 @@ def verify(client, states, results, cycle):
         if r.status != 200:
             results.fail("cycle %d: GET %s: HTTP %d %r" % (cycle, key, r.status, r.body[:200]))
             continue
+        readable[key] = r.body
         match = next((g for g in allowed if content(key, g) == r.body), None)
         if match is None:
             older = next((g for g in sorted(st.attempted, reverse=True)
@@ -227,7 +228,6 @@ def verify(client, states, results, cycle):
             results.fail("cycle %d: %s holds %s; allowed %s" % (cycle, key, what, allowed))
             continue
         results.ok()
-        readable[key] = r.body
         # what survived is now the state to build on
         st.acked = match
         st.pending = set()
