@@ -42,6 +42,7 @@ typedef struct lit {
     int after_mrc; /* cursor state right after the group */
     MDB_val after_k, after_v;
     int err;
+    uint64_t steps; /* cursor operations, for the O(page * log n) test */
 } lit_t;
 
 static int gent_cmp(const void *a, const void *b)
@@ -84,6 +85,7 @@ static void lit_load(lit_t *it, int mrc, MDB_val k, MDB_val v)
             it->g = xreallocarray(it->g, it->gcap, sizeof *it->g);
         }
         it->g[it->gn++] = (gent_t){{o.key, o.key_len}, v};
+        it->steps++;
         mrc = mdb_cursor_get(it->c, &k, &v, MDB_NEXT);
     }
     it->after_mrc = mrc;
@@ -109,6 +111,7 @@ static void lit_next(lit_t *it)
         return;
     }
     MDB_val k, v;
+    it->steps++;
     int mrc = mdb_cursor_get(it->c, &k, &v, MDB_NEXT);
     lit_load(it, mrc, k, v);
 }
@@ -130,6 +133,7 @@ static void lit_seek(lit_t *it, sv_t t, bool strict)
         n = LS_BID_LEN + LS_KEY_Q + 1;
     }
     MDB_val k = {n, sk}, v;
+    it->steps++;
     int mrc = mdb_cursor_get(it->c, &k, &v, MDB_SET_RANGE);
     lit_load(it, mrc, k, v);
     while (it->valid) {
@@ -231,6 +235,7 @@ int store_list(store_t *s, sv_t bucket, const store_list_opts_t *o, arena_t *a,
         lit_next(&it);
     }
     rc = it.err;
+    atomic_fetch_add(&s->list_steps, it.steps);
     if (out->truncated)
         out->next = last;
     mdb_cursor_close(it.c);

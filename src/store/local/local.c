@@ -145,6 +145,7 @@ void store_local_stats(store_t *s, store_local_stats_t *out)
     pthread_mutex_lock(&s->mu);
     *out = s->st;
     pthread_mutex_unlock(&s->mu);
+    out->list_steps = atomic_load(&s->list_steps);
 }
 
 /* ---- helpers ------------------------------------------------------------------------------ */

@@ -50,6 +50,7 @@ typedef struct store_local_stats {
     uint64_t max_batch;
     uint64_t gc_unlinked; /* data files removed by GC */
     uint64_t orphans_removed; /* data files removed at startup (no index reference) */
+    uint64_t list_steps; /* cursor positionings (next or seek) made by store_list */
 } store_local_stats_t;
 void store_local_stats(store_t *s, store_local_stats_t *out);
 /* Wakes the GC thread and waits until it has processed everything due now (tests). */
@@ -106,8 +107,9 @@ struct store {
     pthread_cond_t cv_gc;
     uint64_t gc_kicks, gc_done;
     bool gc_stopping;
-    /* stats (under mu) */
+    /* stats (under mu, except list_steps) */
     store_local_stats_t st;
+    _Atomic uint64_t list_steps;
 };
 
 /* Request kinds handled by the committer (index.c applies them). */
