@@ -97,6 +97,13 @@ int store_open(const store_opts_t *o, store_t **out)
     rc = ls_index_open(s, o->map_size ? o->map_size : ((size_t)1 << 40));
     if (rc < 0)
         goto out_free;
+    /* make DIR's entries (LOCK, index/, data/) durable once, should they be new */
+    int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        if (fsync(dfd) < 0)
+            log_warn("store: fsync dir=%s: %s", s->dir, strerror(errno));
+        close(dfd);
+    }
     if ((rc = ls_recover(s)) < 0)
         goto out_index;
     if (s->st.orphans_removed)
