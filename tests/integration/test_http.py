@@ -271,3 +271,53 @@ def test_body_too_large_for_xml_operation(raw):
     assert r.status == 400, r
     assert r.error_code in ("MaxMessageLengthExceeded", "MalformedXML"), r
     assert raw.request("HEAD", "/" + name).status == 404
+
+
+# --- shutdown -----------------------------------------------------------------------------
+
+def _own_server(tmp_path):
+    from conftest import Server, random_access_key, random_secret_key
+    data = tmp_path / "data"
+    data.mkdir()
+    srv = Server(str(data), str(tmp_path / "server.log"), random_access_key(),
+                 random_secret_key())
+    srv.start()
+    srv.wait_ready()
+    return srv
+
+
+def test_sigterm_with_idle_keep_alive_connection(tmp_path):
+    srv = _own_server(tmp_path)
+    c = srv.client()
+    conn = c.connect()
+    try:
+        assert c.request("GET", "/", conn=conn).status == 200
+        rc, hung = srv.stop()   # the idle connection stays open meanwhile
+    finally:
+        conn.close()
+    assert not hung, "server still running 20 s after SIGTERM:\n" + srv.log_text()[-2000:]
+    assert rc in (0, -15), rc
+
+
+def test_sigterm_right_after_aborted_uploads(tmp_path):
+    # Clients that give up in the middle of a body leave nothing in flight: a SIGTERM that
+    # follows at once must not wait for them.
+    srv = _own_server(tmp_path)
+    c = srv.client()
+    try:
+        assert c.create_bucket("aborts").status == 200
+        assert c.put("aborts", "warm", b"x").status == 200
+        for i in range(4):
+            head, *_ = c.signed_head_bytes(
+                "PUT", "/aborts/big%d" % i,
+                [("Content-Length", str(5 * 1024 ** 3)), ("Expect", "100-continue")],
+                s3sig.UNSIGNED)
+            s = socket.create_connection((c.host, c.port), timeout=10)
+            s.sendall(head)
+            s.recv(4096)
+            s.sendall(b"x" * 65536)
+            s.close()
+    finally:
+        rc, hung = srv.stop()
+    assert not hung, "server still running 20 s after SIGTERM:\n" + srv.log_text()[-2000:]
+    assert rc in (0, -15), rc
