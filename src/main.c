@@ -30,7 +30,8 @@ static int usage(void)
             "       strata admin --endpoint URL account create NAME [--access-key K --secret-key S]\n"
             "                    [--canonical-id ID] [--display-name D] [--email E]\n"
             "environment: STRATA_DATA, STRATA_LISTEN (comma-separated), STRATA_REGION,\n"
-            "  STRATA_BASE_DOMAIN, STRATA_DAY_SECONDS, STRATA_ROOT_ACCESS_KEY, STRATA_ROOT_SECRET_KEY\n");
+            "  STRATA_BASE_DOMAIN, STRATA_DAY_SECONDS, STRATA_ROOT_ACCESS_KEY, STRATA_ROOT_SECRET_KEY,\n"
+            "  STRATA_HTTP_THREADS (16), STRATA_SHUTDOWN_GRACE_MS (10000)\n");
     return 2;
 }
 
@@ -122,7 +123,9 @@ static int cmd_server(int argc, char **argv)
     api_t *api = api_new(st, &cfg);
     http_handler_t h;
     api_http_handler(api, &h);
-    http_opts_t ho = {0};
+    /* Connection threads block while the store commits (group commit waits for fsync), so
+     * run more of them than cores; suspending connections during commits would lift this. */
+    http_opts_t ho = {.threads = atoi(env_or("STRATA_HTTP_THREADS", "16"))};
     http_server_t *srv = http_server_new(&h, &ho);
     for (int i = 0; i < nlisten; i++) {
         char spec[256], *label = NULL;
@@ -156,7 +159,7 @@ static int cmd_server(int argc, char **argv)
     log_info("signal %d: stopping (in-flight requests finish first)", sig);
     rc = 0;
 out:
-    http_server_stop(srv, 30000);
+    http_server_stop(srv, atoi(env_or("STRATA_SHUTDOWN_GRACE_MS", "10000")));
     http_server_free(srv);
     api_free(api);
     store_close(st);

@@ -67,6 +67,7 @@ typedef struct rq {
     store_put_t *put;
     int err; /* sticky body error */
     void *opctx; /* the operation's own state between begin and end */
+    const char *scope_msg; /* message for a credential-scope error */
 } rq_t;
 
 /* Responses */

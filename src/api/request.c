@@ -276,6 +276,37 @@ static int body_finish(rq_t *q)
 
 /* ---- handler callbacks ------------------------------------------------------------------- */
 
+/* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF), and none of the
+ * control characters XML 1.0 cannot carry even as references (NUL, U+0001..U+0008, ...). */
+static bool utf8_valid(sv_t s)
+{
+    const unsigned char *p = (const unsigned char *)s.p;
+    size_t i = 0, n = s.len;
+    while (i < n) {
+        unsigned c = p[i];
+        if (c < 0x80) {
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                return false;
+            i++;
+            continue;
+        }
+        size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+        if (len == 0 || c > 0xF4 || i + len > n)
+            return false;
+        uint32_t cp = c & (0x7F >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
 static void gen_ids(rq_t *q)
 {
     uint8_t r[24];
@@ -304,6 +335,16 @@ static int authenticate(rq_t *q)
         return -SE_INVALID_ACCESS_KEY;
     if (rc)
         return rc;
+    /* The credential scope must name this server's region (for every service: IAM and STS
+     * scopes name it too on our single endpoint). */
+    if (!sv_eq_cstr(q->sig.region, q->api->region)) {
+        q->scope_msg = arena_sprintf(q->a,
+                                     "The authorization %s is malformed; the region '%.*s' is "
+                                     "wrong; expecting '%s'",
+                                     q->sig.kind == SIGV4_PRESIGNED ? "query" : "header",
+                                     SV_ARG(q->sig.region), q->api->region);
+        return q->sig.kind == SIGV4_PRESIGNED ? -SE_AUTH_QUERY_MALFORMED : -SE_AUTH_HEADER_MALFORMED;
+    }
     if ((rc = sigv4_verify(&sr, &q->sig, sv_from_cstr(k.secret), q->a, &q->sigres)) != 0)
         return rc;
     if ((rc = accounts_get(q->api->store, sv_from_cstr(k.account_id), &q->acct)) != 0)
@@ -314,7 +355,7 @@ static int authenticate(rq_t *q)
 /* Returns HTTP_RESPOND with resp filled, or HTTP_WANT_BODY. */
 static int fail(rq_t *q, http_resp_t *resp, int rc)
 {
-    resp_error(q, resp, rc, NULL);
+    resp_error(q, resp, rc, q->scope_msg);
     return HTTP_RESPOND;
 }
 
@@ -370,6 +411,9 @@ static int api_begin(void *ud, http_req_t *hr, http_resp_t *resp)
         return fail(q, resp, -SE_KEY_TOO_LONG);
     if (q->route.has_key && q->route.key.len == 0)
         return fail(q, resp, -SE_INVALID_ARGUMENT);
+    /* Keys are UTF-8 on S3; other bytes could not be listed in XML. */
+    if (q->route.has_key && !utf8_valid(q->route.key))
+        return fail(q, resp, -SE_INVALID_URI);
 
     if (d->bucket) {
         rc = store_bucket_get(api->store, q->route.bucket, &q->bucket);

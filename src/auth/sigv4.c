@@ -421,6 +421,8 @@ int sigv4_parse(const sigv4_req_t *r, int64_t now, sigv4_parsed_t *out)
         return -SE_INVALID_ARGUMENT; /* "Only one auth mechanism allowed" */
     if (nauth > 1)
         return -SE_AUTH_HEADER_MALFORMED;
+    if (nauth && sv_trim(auth).len == 0)
+        nauth = 0; /* an empty Authorization header is no auth: the request is anonymous */
     if (nauth) {
         sv_t a = sv_trim(auth);
         /* SigV2 ("AWS AKID:sig"): S3 regions opened since 2014 answer InvalidRequest, "The
@@ -428,6 +430,9 @@ int sigv4_parse(const sigv4_req_t *r, int64_t now, sigv4_parsed_t *out)
          * AWS4-HMAC-SHA256." So do we; the same for SigV4a (ECDSA), which we lack. */
         if (sv_starts_with(a, SV("AWS ")) || sv_starts_with(a, SV("AWS4-ECDSA-P256-SHA256")))
             return -SE_INVALID_REQUEST;
+        /* Any other scheme: S3 answers InvalidArgument, "Unsupported Authorization Type". */
+        if (!sv_starts_with(a, SV(ALGO " ")))
+            return -SE_INVALID_ARGUMENT;
         return parse_header_auth(r, auth, now, out);
     }
     if (presigned)

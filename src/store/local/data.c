@@ -58,7 +58,7 @@ static int fsync_path(const char *path)
 /* mkdir that makes a newly created directory durable in its parent. */
 static int mkdir_durable(const char *path, const char *parent)
 {
-    if (mkdir(path, 0755) == 0)
+    if (mkdir(path, 0700) == 0)
         return fsync_path(parent);
     return errno == EEXIST ? 0 : -errno;
 }
@@ -76,7 +76,7 @@ int ls_data_create(store_t *s, uint8_t id[LS_ID_LEN], int *fd_out)
         rc = mkdir_durable(d2, d1);
     if (rc < 0)
         return rc;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
     uint8_t hdr[LS_FILE_HDR] = {0};

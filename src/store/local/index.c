@@ -167,7 +167,7 @@ int ls_index_open(store_t *s, size_t map_size)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/index", s->dir);
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
         return -errno;
     int mrc = mdb_env_create(&s->env);
     if (mrc)
@@ -183,7 +183,7 @@ int ls_index_open(store_t *s, size_t map_size)
     }
     /* NOTLS: read transactions are not tied to threads (a thread may hold more than one).
      * NORDAHEAD: index pages are read at random. */
-    mrc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_NORDAHEAD, 0644);
+    mrc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_NORDAHEAD, 0600);
     if (mrc)
         goto out_env;
     MDB_txn *txn;

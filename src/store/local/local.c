@@ -77,14 +77,14 @@ int store_open(const store_opts_t *o, store_t **out)
     pthread_cond_init(&s->cv_commit, NULL);
     pthread_cond_init(&s->cv_gc, NULL);
 
-    if ((mkdir(s->dir, 0755) < 0 && errno != EEXIST) ||
-        (mkdir(s->data_dir, 0755) < 0 && errno != EEXIST)) {
+    if ((mkdir(s->dir, 0700) < 0 && errno != EEXIST) ||
+        (mkdir(s->data_dir, 0700) < 0 && errno != EEXIST)) {
         rc = -errno;
         goto out_free;
     }
     char lp[4096];
     snprintf(lp, sizeof lp, "%s/LOCK", s->dir);
-    s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (s->lock_fd < 0) {
         rc = -errno;
         goto out_free;
