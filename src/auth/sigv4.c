@@ -431,7 +431,7 @@ int sigv4_parse(const sigv4_req_t *r, int64_t now, sigv4_parsed_t *out)
         if (sv_starts_with(a, SV("AWS ")) || sv_starts_with(a, SV("AWS4-ECDSA-P256-SHA256")))
             return -SE_INVALID_REQUEST;
         /* Any other scheme: S3 answers InvalidArgument, "Unsupported Authorization Type". */
-        if (!sv_starts_with(a, SV(ALGO " ")))
+        if (!sv_starts_with(a, SV(ALGO)))
             return -SE_INVALID_ARGUMENT;
         return parse_header_auth(r, auth, now, out);
     }

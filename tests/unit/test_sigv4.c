@@ -480,7 +480,6 @@ TEST(test_header_malformed)
         "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
         "AWS4-HMAC-SHA256",
         "AWS4-HMAC-SHA256 garbage",
-        "Bearer abc",
         /* credential date is not the request date */
         "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130525/us-east-1/s3/aws4_request,"
         "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,"
@@ -497,6 +496,11 @@ TEST(test_header_malformed)
             fprintf(stderr, "case %zu: rc %d\n", i, rc);
         CHECK_EQ_INT(rc, -SE_AUTH_HEADER_MALFORMED);
     }
+    /* another scheme altogether: "Unsupported Authorization Type" */
+    int rc = check_text("GET /test.txt\nHost:examplebucket.s3.amazonaws.com\n"
+                        "x-amz-date:20130524T000000Z\nAuthorization:Bearer abc",
+                        S3_NOW, S3_SECRET, NULL, NULL, NULL);
+    CHECK_EQ_INT(rc, -SE_INVALID_ARGUMENT);
 }
 
 TEST(test_header_other_errors)
