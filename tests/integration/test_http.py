@@ -321,3 +321,9 @@ def test_sigterm_right_after_aborted_uploads(tmp_path):
         rc, hung = srv.stop()
     assert not hung, "server still running 20 s after SIGTERM:\n" + srv.log_text()[-2000:]
     assert rc in (0, -15), rc
+
+
+def test_health_endpoints_without_auth(raw):
+    for path in ("/health/live", "/health/ready"):
+        r = raw.request("GET", path, sign=False, payload=False)
+        assert r.status == 200, (path, r)

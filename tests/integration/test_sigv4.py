@@ -420,3 +420,14 @@ def test_boto3_sigv4_roundtrip_special_key(s3, bucket):
     key = "sig/ünï cödé+(1)~*'!"
     s3.put_object(Bucket=bucket, Key=key, Body=b"ok")
     assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"ok"
+
+
+def test_checksum_header_crc32(raw, s3, existing):
+    data = seeded_bytes(31, 90_000)
+    r = raw.put(existing, "crc-ok", data, headers={"x-amz-checksum-crc32": s3sig.crc32_b64(data)})
+    assert r.status == 200, r
+    assert s3.get_object(Bucket=existing, Key="crc-ok")["Body"].read() == data
+    r = raw.put(existing, "existing", data,
+                headers={"x-amz-checksum-crc32": s3sig.crc32_b64(b"not the data")})
+    assert (r.status, r.error_code) == (400, "BadDigest"), r
+    unchanged(s3, existing)
