@@ -6,6 +6,9 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       libmicrohttpd-dev libssl-dev libexpat1-dev libjansson-dev liblmdb-dev
       libisal-dev libzstd-dev libcurl4-openssl-dev
       python3 python3-boto3 python3-pytest awscli)
+# `deps.sh bench`: only what `make bench` needs on top (nginx as the static-file reference;
+# the build itself needs nothing new). `make test` never asks for these.
+if [ "${1:-}" = bench ]; then PKGS=(nginx); fi
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
