@@ -73,6 +73,22 @@ fuzz: deps
 run: deps all
 	$(BUILD)/strata server --data ./data --listen 127.0.0.1:9000
 
+# Benchmarks (bench/, see docs/performance.md): the S3 load generator, the fdatasync reference
+# loop and the cold-start probe, then bench/run.sh, which compares Strata with nginx and the
+# filesystem side by side. Needs nginx (scripts/deps.sh bench); `make test` does not.
+# BENCH_FULL=1 adds the 1,000,000-object runs (minutes).
+BENCH_BIN := $(BUILD)/bench/s3bench $(BUILD)/bench/fsync_loop $(BUILD)/bench/coldstart
+BENCH_FULL ?= 0
+BENCH_TIMEOUT ?= 5400
+
+$(BUILD)/bench/%: bench/%.c bench/hist.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ibench $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+bench: $(BUILD)/strata $(BENCH_BIN)
+	@bash scripts/deps.sh bench
+	BENCH_FULL=$(BENCH_FULL) timeout -k 30 $(BENCH_TIMEOUT) bash bench/run.sh $(abspath $(BUILD))
+
 format:
 	clang-format -i $$(find src tests -name '*.[ch]')
 
