@@ -10,7 +10,6 @@ Always run with /usr/bin/python3 (Debian's boto3/pytest); the AWS CLI used is /u
 """
 import os
 import random
-import re
 import shutil
 import signal
 import socket

@@ -1,16 +1,11 @@
 """CopyObject: metadata directive, content headers, cross-bucket, copy-source conditions."""
 import datetime as dt
-import email.utils
 import urllib.parse
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import client_error, seeded_bytes, unique_name
-
-
-def httpdate(d):
-    return email.utils.format_datetime(d.astimezone(dt.timezone.utc), usegmt=True)
 
 
 @pytest.fixture
