@@ -109,7 +109,10 @@
     X(INVALID_CHECKSUM, "InvalidRequest", 400, "Value for x-amz-checksum header is invalid.")      \
     X(BAD_CHECKSUM, "BadDigest", 400,                                                              \
       "The checksum you specified did not match the calculated checksum.")                        \
-    X(CORRUPT, "InternalError", 500, "We encountered an internal error. Please try again.")
+    X(CORRUPT, "InternalError", 500, "We encountered an internal error. Please try again.")        \
+    X(MALFORMED_POLICY_DOCUMENT, "MalformedPolicyDocument", 400,                                   \
+      "The policy document is malformed.")                                                         \
+    X(POLICY_LIMIT_EXCEEDED, "LimitExceeded", 409, "Cannot exceed quota for PolicySize.")
 
 enum strata_err {
     SE_BASE = 1000,
