@@ -98,6 +98,29 @@ void put_object_end(rq_t *q, http_resp_t *resp);
 /* Decoded payload sink for the body pipeline (object data or buffered XML). */
 int body_sink(void *ctx, const char *p, size_t n);
 
+/* Multipart upload (api/s3_multipart.c). UploadPart: begin validates and opens the store part
+ * writer (the body pipeline feeds it like a PUT); end commits. */
+void op_create_multipart(rq_t *q, http_resp_t *resp);
+int upload_part_begin(rq_t *q, http_resp_t *resp);
+void upload_part_end(rq_t *q, http_resp_t *resp);
+void op_upload_part_copy(rq_t *q, http_resp_t *resp);
+void op_complete_multipart(rq_t *q, http_resp_t *resp);
+void op_abort_multipart(rq_t *q, http_resp_t *resp);
+void op_list_parts(rq_t *q, http_resp_t *resp);
+void op_list_multipart_uploads(rq_t *q, http_resp_t *resp);
+/* GET/HEAD ?partNumber=N: RANGE_NONE without one (then `range` applies), RANGE_OK with the
+ * part's bytes in [first, last] and *by_part set, or a negative error (*msg: its message). */
+int part_number_range(rq_t *q, const store_obj_t *o, sv_t range, bool *by_part, uint64_t *first,
+                      uint64_t *last, const char **msg);
+/* x-amz-mp-parts-count for a partNumber request on a multipart object. */
+void part_number_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o, bool by_part);
+/* From api/s3_object.c, shared with multipart: content headers and x-amz-meta-* into
+ * meta->attrs; copy-source conditions (prefix "x-amz-copy-source-") or GET's; the
+ * x-amz-copy-source header. */
+int collect_attrs(rq_t *q, store_obj_t *meta);
+int check_conditions(rq_t *q, const store_obj_t *o, const char *prefix, bool copy);
+int parse_copy_source(rq_t *q, sv_t *bucket, sv_t *key, const char **version);
+
 /* Admin API (api/admin.c): paths under /_strata/admin/, root account only. */
 void admin_dispatch(rq_t *q, http_resp_t *resp);
 

@@ -156,6 +156,13 @@ static const struct op_desc *op_lookup(enum s3_op op)
         [S3_OP_DELETE_OBJECTS] = {NULL, op_delete_objects, true},
         [S3_OP_COPY_OBJECT] = {NULL, op_copy_object, true},
         [S3_OP_PUT_OBJECT] = {NULL, put_object_end, true},
+        [S3_OP_CREATE_MULTIPART] = {NULL, op_create_multipart, true},
+        [S3_OP_UPLOAD_PART] = {NULL, upload_part_end, true},
+        [S3_OP_UPLOAD_PART_COPY] = {NULL, op_upload_part_copy, true},
+        [S3_OP_COMPLETE_MULTIPART] = {NULL, op_complete_multipart, true},
+        [S3_OP_ABORT_MULTIPART] = {op_abort_multipart, NULL, true},
+        [S3_OP_LIST_PARTS] = {op_list_parts, NULL, true},
+        [S3_OP_LIST_MULTIPART_UPLOADS] = {op_list_multipart_uploads, NULL, true},
     };
     if (op <= S3_OP_UNKNOWN || op >= S3_OP_COUNT || (!t[op].run && !t[op].end))
         return NULL;
@@ -438,6 +445,11 @@ static int api_begin(void *ud, http_req_t *hr, http_resp_t *resp)
             return fail(q, resp, rc);
         if ((rc = put_object_begin(q, resp)) != 0)
             return HTTP_RESPOND; /* put_object_begin filled the error */
+    } else if (q->op == S3_OP_UPLOAD_PART) { /* api/s3_multipart.c; parts up to 5 GiB */
+        if ((rc = body_setup(q, BODY_OBJECT, STORE_PART_MAX)) != 0)
+            return fail(q, resp, rc);
+        if ((rc = upload_part_begin(q, resp)) != 0)
+            return HTTP_RESPOND; /* upload_part_begin filled the error */
     } else if ((rc = body_setup(q, BODY_BUFFER, MAX_XML_BODY)) != 0) {
         return fail(q, resp, rc);
     }

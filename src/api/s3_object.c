@@ -69,7 +69,7 @@ static sv_t strip_aws_chunked(arena_t *a, sv_t ce)
 
 /* Collects content headers and x-amz-meta-* from the request into meta->attrs.
  * -SE_METADATA_TOO_LARGE past 2 KB of user metadata. */
-static int collect_attrs(rq_t *q, store_obj_t *meta)
+int collect_attrs(rq_t *q, store_obj_t *meta)
 {
     http_req_t *hr = q->hr;
     size_t cap = hr->nheaders + 2, n = 0, meta_bytes = 0;
@@ -233,7 +233,7 @@ static bool etag_matches(sv_t list, const char *etag)
 /* RFC 7232 order as S3 applies it. mtime in ms. Returns 0, -SE_PRECONDITION_FAILED or
  * -SE_NOT_MODIFIED. prefix: "" for GET/HEAD, "x-amz-copy-source-" for copies (where a
  * failure is always 412). */
-static int check_conditions(rq_t *q, const store_obj_t *o, const char *prefix, bool copy)
+int check_conditions(rq_t *q, const store_obj_t *o, const char *prefix, bool copy)
 {
     char name[64];
     int64_t t, mtime = o->mtime_ms / 1000;
@@ -354,11 +354,15 @@ void op_get_object(rq_t *q, http_resp_t *resp)
     }
     uint64_t first = 0, last = o.size ? o.size - 1 : 0;
     sv_t range = rq_header(q, "range");
-    int r = range.p ? s3_range_parse(range, o.size, &first, &last) : RANGE_NONE;
+    bool by_part = false; /* ?partNumber=N (api/s3_multipart.c) */
+    const char *pmsg = NULL;
+    int r = part_number_range(q, &o, range, &by_part, &first, &last, &pmsg);
+    if (r == RANGE_NONE && !by_part && range.p)
+        r = s3_range_parse(range, o.size, &first, &last);
     if (r < 0) {
         if (rd)
             store_read_close(rd);
-        resp_error(q, resp, r, NULL);
+        resp_error(q, resp, r, pmsg);
         char cr[64];
         snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)o.size);
         resp_header(q, resp, "Content-Range", arena_strndup(q->a, cr, strlen(cr)));
@@ -367,6 +371,7 @@ void op_get_object(rq_t *q, http_resp_t *resp)
     uint64_t len = r == RANGE_OK ? last - first + 1 : o.size;
     resp_empty(q, resp, r == RANGE_OK ? 206 : 200);
     object_headers(q, resp, &o);
+    part_number_headers(q, resp, &o, by_part);
     if (r == RANGE_OK) {
         char cr[96];
         snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)first,
@@ -490,7 +495,7 @@ void op_delete_objects(rq_t *q, http_resp_t *resp)
 
 /* ---- CopyObject ------------------------------------------------------------------------- */
 
-static int parse_copy_source(rq_t *q, sv_t *bucket, sv_t *key, const char **version)
+int parse_copy_source(rq_t *q, sv_t *bucket, sv_t *key, const char **version)
 {
     sv_t src = rq_header(q, "x-amz-copy-source");
     sv_t path = src, qs;

@@ -35,6 +35,7 @@ typedef struct store_opts {
     size_t inline_max;    /* objects up to this size live inside their index record (0: default) */
     size_t map_size;      /* LMDB map size in bytes (0: default, large sparse) */
     int gc_grace_ms;      /* delay before old data is unlinked (0: default) */
+    uint64_t mpu_min_part; /* smallest part but the last in a completed upload (0: 5 MiB) */
 } store_opts_t;
 
 int store_open(const store_opts_t *o, store_t **out);
@@ -94,6 +95,10 @@ typedef struct store_obj {
     char checksum_algo[16]; /* "" or "CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256" */
     char checksum[96];      /* base64 value ("" when none); checksum_type in extra later */
     sv_t extra;             /* opaque bytes for later features (encryption envelope, ...) */
+    /* Filled by the store when reading (ignored when writing): a completed multipart object
+     * has nparts > 0 and the size of each part, in object order (in the arena). */
+    uint32_t nparts;
+    const uint64_t *part_sizes;
 } store_obj_t;
 
 /* ---- writing ----------------------------------------------------------------------------- */
@@ -162,5 +167,110 @@ typedef struct store_list_result {
  * seek past them, not by scanning their keys. */
 int store_list(store_t *s, sv_t bucket, const store_list_opts_t *o, arena_t *a,
                store_list_result_t *out);
+
+/* ---- multipart uploads --------------------------------------------------------------------
+ * An upload is created for bucket/key and gets an id (STORE_UPLOAD_ID_LEN hex chars; ids sort
+ * in initiation order). Parts are separate data files (framed and CRC'd like objects),
+ * numbered 1..STORE_MPU_MAX_PARTS; uploading a part number again replaces that part. Complete
+ * writes the object record as a manifest of the chosen parts' data files (no data is copied,
+ * O(parts)), removes the upload, and queues the parts left out for GC, all in one index
+ * transaction: a failed or interrupted complete leaves the upload as it was and nothing of the
+ * object visible. Abort removes the upload and queues its parts for GC. Overwriting or deleting
+ * a completed object queues all of its parts' files. Reading a completed object streams across
+ * part boundaries; a range read opens only the parts, and reads only the segments, it needs.
+ * Deleting a bucket aborts its uploads. */
+#define STORE_UPLOAD_ID_LEN 32                 /* hex characters */
+#define STORE_MPU_MAX_PARTS 10000u             /* part numbers 1..10,000 */
+#define STORE_PART_MAX (5ull << 30)            /* 5 GiB */
+#define STORE_PART_MIN (5ull << 20)            /* 5 MiB, except the last part */
+#define STORE_OBJECT_MAX (5ull << 40)          /* 5 TiB */
+
+/* Creates an upload. meta supplies what the object will get (attrs, tags, storage class,
+ * owner, checksum_algo; key is taken from `key`; mtime_ms = initiation time, 0: now).
+ * upload_id_out gets STORE_UPLOAD_ID_LEN hex chars + NUL. -SE_NO_SUCH_BUCKET. */
+int store_mpu_create(store_t *s, sv_t bucket, sv_t key, const store_obj_t *meta,
+                     char upload_id_out[STORE_UPLOAD_ID_LEN + 1]);
+/* The upload's record (as given to create; mtime_ms = initiated) into *out (arena a).
+ * -SE_NO_SUCH_UPLOAD (also for a malformed id, or an id of another key), -SE_NO_SUCH_BUCKET. */
+int store_mpu_get(store_t *s, sv_t bucket, sv_t key, sv_t upload_id, arena_t *a,
+                  store_obj_t *out);
+/* Removes the upload and queues its parts for GC. -SE_NO_SUCH_UPLOAD, -SE_NO_SUCH_BUCKET. */
+int store_mpu_abort(store_t *s, sv_t bucket, sv_t key, sv_t upload_id);
+
+typedef struct store_part {
+    uint32_t part_number;
+    uint64_t size;
+    int64_t mtime_ms;
+    char etag[40];          /* hex MD5 of the part's bytes, no quotes */
+    char checksum_algo[16]; /* "" or as in store_obj_t */
+    char checksum[96];      /* base64, "" if none */
+} store_part_t;
+
+/* Starts writing part part_number of an upload: a store_put_t written with store_put_write()
+ * (bounded memory) and finished with store_part_commit() or store_put_abort(). The upload is
+ * checked here and again, atomically, at commit. -SE_NO_SUCH_UPLOAD, -SE_INVALID_ARGUMENT
+ * (part number out of 1..10,000). */
+int store_part_put_begin(store_t *s, sv_t bucket, sv_t key, sv_t upload_id,
+                         uint32_t part_number, store_put_t **out);
+/* Makes the part durable and visible, replacing a previous upload of the same number (its
+ * file queued for GC). meta gives etag and checksum (size and mtime are filled in). Frees p
+ * whatever the result. -SE_NO_SUCH_UPLOAD if the upload was completed or aborted meanwhile,
+ * -SE_ENTITY_TOO_LARGE past STORE_PART_MAX. */
+int store_part_commit(store_put_t *p, store_part_t *meta);
+
+typedef struct store_part_list_result {
+    store_part_t *parts; /* ascending part numbers (in arena) */
+    size_t nparts;
+    bool truncated;
+    uint32_t next_marker; /* last part number returned, when truncated */
+} store_part_list_result_t;
+/* Parts with numbers > marker, at most max_parts (clamped to 1..1000; STORE_MPU_MAX_PARTS
+ * allowed, for Complete). -SE_NO_SUCH_UPLOAD. */
+int store_part_list(store_t *s, sv_t bucket, sv_t key, sv_t upload_id, uint32_t marker,
+                    size_t max_parts, arena_t *a, store_part_list_result_t *out);
+
+typedef struct store_mpu_part_ref {
+    uint32_t part_number;
+    const char *etag; /* as the client sent it, without quotes; compared case-insensitively */
+} store_mpu_part_ref_t;
+
+/* Completes the upload with the given parts (ascending part numbers, checked). meta supplies
+ * the object's checksum fields (the composite value is the caller's business) and may be NULL;
+ * everything else comes from the upload's record. Inside one index transaction: every part
+ * must exist with its ETag (-SE_INVALID_PART), all but the last >= the minimum part size
+ * (-SE_ENTITY_TOO_SMALL), the total <= STORE_OBJECT_MAX (-SE_ENTITY_TOO_LARGE), cond holds
+ * (-SE_PRECONDITION_FAILED); then the object record (a manifest of the parts' files) replaces
+ * the current version, the upload is removed and unused parts are queued for GC.
+ * -SE_INVALID_PART_ORDER, -SE_NO_SUCH_UPLOAD. On success *out is the new object's record
+ * (etag = hex(MD5(part MD5s))-N, size, mtime; strings in arena a). */
+int store_mpu_complete(store_t *s, sv_t bucket, sv_t key, sv_t upload_id,
+                       const store_mpu_part_ref_t *parts, size_t nparts,
+                       const store_obj_t *meta, const store_cond_t *cond, arena_t *a,
+                       store_obj_t *out);
+
+typedef struct store_mpu_list_opts {
+    sv_t prefix;
+    sv_t delimiter;
+    sv_t key_marker;       /* uploads of keys > key_marker ... */
+    sv_t upload_id_marker; /* ... or of key == key_marker with an id > this one */
+    size_t max_uploads;    /* 0..1000; uploads + common prefixes */
+} store_mpu_list_opts_t;
+
+typedef struct store_mpu_info {
+    store_obj_t obj; /* key, owner, storage class, checksum_algo, mtime_ms = initiated */
+    char upload_id[STORE_UPLOAD_ID_LEN + 1];
+} store_mpu_info_t;
+
+typedef struct store_mpu_list_result {
+    store_mpu_info_t *uploads; /* by key, then initiation order */
+    size_t nuploads;
+    sv_t *prefixes;
+    size_t nprefixes;
+    bool truncated;
+    sv_t next_key;       /* when truncated: last key (or common prefix) returned */
+    sv_t next_upload_id; /* when truncated on an upload: its id, else empty */
+} store_mpu_list_result_t;
+int store_mpu_list(store_t *s, sv_t bucket, const store_mpu_list_opts_t *o, arena_t *a,
+                   store_mpu_list_result_t *out);
 
 #endif

@@ -43,7 +43,8 @@ static int gc_step(store_t *s)
     }
     uint64_t now = (uint64_t)now_ms();
     MDB_val k, v;
-    for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && n < GC_STEP;
+    size_t pinned = 0; /* skipped: parts a multipart reader still uses (bounded per step) */
+    for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && n < GC_STEP && pinned < 65536;
          mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 8 + LS_ID_LEN)
             continue;
@@ -53,6 +54,10 @@ static int gc_step(store_t *s)
             due = due << 8 | p[i];
         if (due > now)
             break;
+        if (ls_pins_has(s, p + 8)) {
+            pinned++;
+            continue;
+        }
         memcpy(keys[n++], p, 8 + LS_ID_LEN);
     }
     mdb_cursor_close(c);
@@ -64,10 +69,13 @@ static int gc_step(store_t *s)
     for (size_t i = 0; i < n; i++) {
         char path[4096];
         ls_data_path(s, keys[i] + 8, path, sizeof path);
-        if (unlink(path) == 0) {
+        int ur = ls_pins_unlink(s, keys[i] + 8, path);
+        if (ur == 1)
+            continue; /* a reader of a completed multipart object still uses it: next round */
+        if (ur == 0) {
             unlinked++;
-        } else if (errno != ENOENT) {
-            log_warn("store: gc cannot unlink path=%s: %s", path, strerror(errno));
+        } else if (ur != -ENOENT) {
+            log_warn("store: gc cannot unlink path=%s: %s", path, strerror(-ur));
             continue; /* keep it queued; retried next round */
         }
         if (done != i)

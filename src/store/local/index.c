@@ -9,7 +9,9 @@
  *   gc       due_ms(8, BE) + file id(16) -> "" (old data files to unlink after the grace)
  *   refs     file id(16) -> u8 state (0 referenced, 1 queued for GC); lets startup tell
  *            orphan data files from live ones without scanning the objects
- * (versions, uploads and parts come later; docs/store.md has their key layout.)
+ *   uploads  bid + name part + upload id(16) -> upload record      (mpu.c)
+ *   parts    upload id(16) + part number(4, BE) -> part record     (mpu.c)
+ * (versions come later; docs/store.md has their key layout.)
  *
  * Name part of an object key K (keys never contain NUL):
  *   |K| <= Q:  K + 0x00
@@ -203,6 +205,10 @@ int ls_index_open(store_t *s, size_t map_size)
             goto out_env;
         }
     }
+    if ((mrc = ls_mpu_open(s, txn)) != 0) { /* uploads, parts */
+        mdb_txn_abort(txn);
+        goto out_env;
+    }
     mrc = mdb_txn_commit(txn);
     if (mrc)
         goto out_env;
@@ -222,12 +228,7 @@ void ls_index_close(store_t *s)
 }
 
 /* ---- applying requests -------------------------------------------------------------------- */
-typedef struct wctx {
-    store_t *s;
-    MDB_txn *txn;
-    arena_t *a;
-    bool fatal; /* a write failed: the transaction is unusable */
-} wctx_t;
+typedef ls_wctx_t wctx_t; /* local_int.h: mpu.c applies its requests with it too */
 
 static int wput(wctx_t *w, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn)
 {
@@ -321,7 +322,7 @@ static int apply_put(wctx_t *w, ls_req_t *r)
         if ((rc = wput(w, w->s->db_refs, r->new_file_id, LS_ID_LEN, &st, 1)) < 0)
             return rc;
     }
-    if (orc == 0 && ol.kind == LS_FILE && (rc = ls_gc_queue(w->s, w->txn, ol.file_id)) < 0) {
+    if (orc == 0 && (rc = ls_gc_layout(w->s, w->txn, &ol)) < 0) {
         w->fatal = true;
         return rc;
     }
@@ -357,7 +358,7 @@ static int apply_delete(wctx_t *w, ls_req_t *r)
         return -SE_NO_SUCH_VERSION;
     if ((rc = wdel(w, w->s->db_objects, lk, lkn)) < 0)
         return rc;
-    if (ol.kind == LS_FILE && (rc = ls_gc_queue(w->s, w->txn, ol.file_id)) < 0) {
+    if ((rc = ls_gc_layout(w->s, w->txn, &ol)) < 0) {
         w->fatal = true;
         return rc;
     }
@@ -505,6 +506,8 @@ static int apply_bucket_delete(wctx_t *w, ls_req_t *r)
         return -SE_BUCKET_NOT_EMPTY;
     if ((rc = del_prefix(w, w->s->db_conf, pfx, 8)) < 0)
         return rc;
+    if ((rc = ls_mpu_bucket_drop(w, b.id)) < 0) /* in-progress uploads go with the bucket */
+        return rc;
     return wdel(w, w->s->db_buckets, r->bucket.p, r->bucket.len);
 }
 
@@ -556,6 +559,11 @@ static int apply(wctx_t *w, ls_req_t *r)
         return apply_conf(w, r);
     case LR_GC_DONE:
         return apply_gc_done(w, r);
+    case LR_MPU_CREATE:
+    case LR_MPU_ABORT:
+    case LR_PART_PUT:
+    case LR_MPU_COMPLETE:
+        return ls_mpu_apply(w, r);
     }
     return -EINVAL;
 }
@@ -678,4 +686,20 @@ void ls_committer_stop(store_t *s)
     pthread_cond_signal(&s->cv_commit);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->committer, NULL);
+}
+
+/* ---- for mpu.c ------------------------------------------------------------------------------ */
+int ls_wput(ls_wctx_t *w, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn)
+{
+    return wput(w, dbi, k, kn, v, vn);
+}
+
+int ls_wdel(ls_wctx_t *w, MDB_dbi dbi, const void *k, size_t kn)
+{
+    return wdel(w, dbi, k, kn);
+}
+
+int ls_apply_put(ls_wctx_t *w, ls_req_t *r)
+{
+    return apply_put(w, r);
 }

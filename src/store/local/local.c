@@ -72,7 +72,9 @@ int store_open(const store_opts_t *o, store_t **out)
     if (s->inline_max > LS_INLINE_CAP)
         s->inline_max = LS_INLINE_CAP;
     s->gc_grace_ms = o->gc_grace_ms > 0 ? o->gc_grace_ms : 10000;
+    s->mpu_min_part = o->mpu_min_part ? o->mpu_min_part : STORE_PART_MIN;
     s->lock_fd = -1;
+    ls_pins_init(s);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv_commit, NULL);
     pthread_cond_init(&s->cv_gc, NULL);
@@ -125,6 +127,7 @@ out_free:
     pthread_cond_destroy(&s->cv_gc);
     pthread_cond_destroy(&s->cv_commit);
     pthread_mutex_destroy(&s->mu);
+    ls_pins_free(s);
     free(s->data_dir);
     free(s->dir);
     free(s);
@@ -366,20 +369,7 @@ out_txn:
 }
 
 /* ---- put ---------------------------------------------------------------------------------- */
-struct store_put {
-    store_t *s;
-    uint64_t bid;
-    char *bucket, *key;
-    size_t bucket_len, key_len;
-    uint8_t *buf; /* inline bytes, or the current partial segment */
-    size_t blen, cap;
-    uint64_t size;
-    bool file;
-    int fd;
-    uint8_t id[LS_ID_LEN];
-    uint64_t seg_idx;
-    int err; /* sticky: a failed write fails the commit */
-};
+/* struct store_put: local_int.h (parts use it too) */
 
 static void put_reserve(store_put_t *p, size_t need)
 {
@@ -505,6 +495,46 @@ static void put_free(store_put_t *p)
     free(p);
 }
 
+/* ---- put pieces for multipart parts (mpu.c) ------------------------------------------------ */
+int ls_put_new_file(store_t *s, uint64_t bid, sv_t bucket, sv_t key, store_put_t **out)
+{
+    store_put_t *p = xcalloc(1, sizeof *p);
+    p->s = s;
+    p->bid = bid;
+    p->bucket = xstrndup(bucket.p, bucket.len);
+    p->bucket_len = bucket.len;
+    p->key = xstrndup(key.p, key.len);
+    p->key_len = key.len;
+    p->fd = -1;
+    int rc = put_spill(p); /* a part is always a data file, whatever its size */
+    if (rc < 0) {
+        store_put_abort(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+int ls_put_seal(store_put_t *p, uint8_t id[LS_ID_LEN], uint64_t *size)
+{
+    int rc = p->err;
+    if (rc < 0)
+        return rc;
+    if (p->blen && (rc = ls_data_write_seg(p->fd, p->seg_idx, p->buf, p->blen)) < 0)
+        return p->err = rc;
+    p->blen = 0;
+    if ((rc = ls_data_sync(p->s, p->fd, p->id)) < 0)
+        return p->err = rc;
+    memcpy(id, p->id, LS_ID_LEN);
+    *size = p->size;
+    return 0;
+}
+
+void ls_put_free(store_put_t *p)
+{
+    put_free(p);
+}
+
 void store_put_abort(store_put_t *p)
 {
     if (!p)
@@ -569,6 +599,7 @@ struct store_read {
     uint8_t *seg; /* one cached segment + its CRC */
     uint64_t seg_cached;
     bool have_seg;
+    ls_mreader_t *m; /* LS_MANIFEST (mpu.c) */
 };
 
 static int store_get_once(store_t *s, sv_t bucket, sv_t key, const char *version_id,
@@ -635,6 +666,15 @@ static int store_get_once(store_t *s, sv_t bucket, sv_t key, const char *version
                 r->data = xmalloc(out->size ? (size_t)out->size : 1);
                 memcpy(r->data, l.inline_data, (size_t)out->size);
                 r->crc = l.inline_crc;
+            } else if (l.kind == LS_MANIFEST) {
+                rc = ls_mreader_open(s, &l, &r->m);
+                if (rc < 0) {
+                    free(r);
+                    mdb_txn_abort(txn);
+                    if (rc == -ENOENT)
+                        continue; /* replaced and collected since our lookup: look again */
+                    return rc;
+                }
             } else {
                 memcpy(r->id, l.file_id, LS_ID_LEN);
                 r->seg_size = l.seg_size;
@@ -665,6 +705,8 @@ ssize_t store_read(store_read_t *r, uint64_t off, void *buf, size_t n)
         n = (size_t)(r->size - off);
     if (n > SSIZE_MAX)
         n = SSIZE_MAX;
+    if (r->kind == LS_MANIFEST)
+        return ls_mreader_read(r->m, off, buf, n);
     if (r->kind == LS_INLINE) {
         if (!r->verified) {
             if (crc32c(0, r->data, (size_t)r->size) != r->crc) {
@@ -709,6 +751,8 @@ void store_read_close(store_read_t *r)
         return;
     if (r->fd >= 0)
         close(r->fd);
+    if (r->m)
+        ls_mreader_close(r->m);
     free(r->data);
     free(r->seg);
     free(r);

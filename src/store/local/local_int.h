@@ -59,13 +59,21 @@ void store_local_gc_kick(store_t *s);
 int store_local_data_path(store_t *s, sv_t bucket, sv_t key, char *out, size_t outsz);
 
 /* ---- records (record.c) -------------------------------------------------------------------- */
-enum ls_layout_kind { LS_INLINE = 0, LS_FILE = 1 };
+enum ls_layout_kind { LS_INLINE = 0, LS_FILE = 1, LS_MANIFEST = 2 /* mpu.c */ };
+/* One part of a manifest (a completed multipart upload): its data file and where it sits. */
+typedef struct ls_part_ref {
+    uint8_t file_id[LS_ID_LEN];
+    uint64_t size;
+    uint64_t off; /* offset of its first byte in the object (computed when decoding) */
+} ls_part_ref_t;
 typedef struct ls_layout {
     enum ls_layout_kind kind;
     uint8_t file_id[LS_ID_LEN]; /* LS_FILE */
     uint32_t seg_size;          /* LS_FILE */
     const uint8_t *inline_data; /* LS_INLINE: points into the decoded bytes; size = obj size */
     uint32_t inline_crc;        /* stored CRC32C of the inline data (checked by the reader) */
+    uint32_t nparts;            /* LS_MANIFEST: parts in object order (seg_size shared) */
+    ls_part_ref_t *parts;       /* LS_MANIFEST: in the decoding arena */
 } ls_layout_t;
 
 #define LS_REC_NOATTRS 1u /* skip attrs and tags (listing) */
@@ -96,6 +104,9 @@ struct store {
     int lock_fd;
     MDB_env *env;
     MDB_dbi db_sys, db_buckets, db_objects, db_meta, db_conf, db_gc, db_refs;
+    MDB_dbi db_uploads, db_parts; /* multipart (mpu.c) */
+    uint64_t mpu_min_part;
+    struct ls_pins *pins; /* data files open by manifest readers (mpu.c); GC skips them */
     /* group commit */
     pthread_mutex_t mu;
     pthread_cond_t cv_commit; /* work for the committer */
@@ -123,6 +134,10 @@ enum ls_req_kind {
     LR_BUCKET_DELETE,
     LR_CONF_PUT,
     LR_GC_DONE,
+    LR_MPU_CREATE, /* multipart (mpu.c): r->mpu */
+    LR_MPU_ABORT,
+    LR_PART_PUT,
+    LR_MPU_COMPLETE,
 };
 
 struct ls_req {
@@ -141,11 +156,26 @@ struct ls_req {
     store_bucket_t *bkt;         /* LR_BUCKET_CREATE (id filled) */
     const uint8_t (*gc_ids)[LS_ID_LEN + 8]; /* LR_GC_DONE: gc queue keys */
     size_t ngc;
+    void *mpu;                   /* LR_MPU_* / LR_PART_PUT arguments (mpu.c) */
     /* result */
     int rc;
     bool done;
     pthread_cond_t cv;
 };
+
+/* State of the committer's write transaction while it applies requests. */
+typedef struct ls_wctx {
+    store_t *s;
+    MDB_txn *txn;
+    arena_t *a;
+    bool fatal; /* a write failed: the transaction is unusable */
+} ls_wctx_t;
+/* For request kinds applied outside index.c (mpu.c): put/delete marking the txn unusable on
+ * failure (a missing key is fine for delete), and the plain object put (conditions, old
+ * version's data to GC; a completed upload becomes the new current version through it). */
+int ls_wput(ls_wctx_t *w, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn);
+int ls_wdel(ls_wctx_t *w, MDB_dbi dbi, const void *k, size_t kn);
+int ls_apply_put(ls_wctx_t *w, ls_req_t *r);
 
 /* Queues r for the committer and waits for its result (r->rc). */
 int ls_submit(store_t *s, ls_req_t *r);
@@ -180,5 +210,51 @@ void ls_gc_stop(store_t *s);
 int ls_recover(store_t *s);
 /* Queues file id for GC inside write txn (gc queue + refs state), due after the grace. */
 int ls_gc_queue(store_t *s, MDB_txn *txn, const uint8_t id[LS_ID_LEN]);
+/* Queues every data file of a layout (none for inline, one file, or each part of a
+ * manifest). Use it wherever a record's data is dropped. */
+int ls_gc_layout(store_t *s, MDB_txn *txn, const ls_layout_t *l);
+
+/* A put in progress (local.c; a part is one too). */
+struct store_put {
+    store_t *s;
+    uint64_t bid;
+    char *bucket, *key;
+    size_t bucket_len, key_len;
+    uint8_t *buf; /* inline bytes, or the current partial segment */
+    size_t blen, cap;
+    uint64_t size;
+    bool file;
+    int fd;
+    uint8_t id[LS_ID_LEN];
+    uint64_t seg_idx;
+    int err; /* sticky: a failed write fails the commit */
+    /* a multipart part (mpu.c): upload id and part number, 0 for an object */
+    uint8_t upload_id[LS_ID_LEN];
+    uint32_t part_number;
+};
+
+/* ---- multipart (mpu.c) --------------------------------------------------------------------- */
+int ls_mpu_open(store_t *s, MDB_txn *txn); /* opens uploads/parts dbs (index open) */
+int ls_mpu_apply(ls_wctx_t *w, ls_req_t *r);      /* LR_MPU_*, LR_PART_PUT */
+/* Aborts every upload of bucket bid (bucket delete), inside the committer's txn. */
+int ls_mpu_bucket_drop(ls_wctx_t *w, uint64_t bid);
+/* Put-path pieces shared with parts (local.c): a put that writes a data file from the first
+ * byte; seal = last segment + fdatasync + fsync(dir); free without unlinking. */
+int ls_put_new_file(store_t *s, uint64_t bid, sv_t bucket, sv_t key, store_put_t **out);
+int ls_put_seal(store_put_t *p, uint8_t id[LS_ID_LEN], uint64_t *size);
+void ls_put_free(store_put_t *p);
+/* Reading a manifest: opens parts lazily (one fd at a time), verifies segments like a file
+ * reader, and pins the parts' files against GC while open (a reader of an overwritten object
+ * reads on). open: 0, -ENOENT if the first part is gone (caller looks the key up again). */
+typedef struct ls_mreader ls_mreader_t;
+int ls_mreader_open(store_t *s, const ls_layout_t *l, ls_mreader_t **out);
+ssize_t ls_mreader_read(ls_mreader_t *m, uint64_t off, void *buf, size_t n);
+void ls_mreader_close(ls_mreader_t *m);
+/* Pins (mpu.c): the GC unlinks a file only through ls_pins_unlink, which refuses (returns 1)
+ * while a reader pins it. */
+void ls_pins_init(store_t *s);
+void ls_pins_free(store_t *s);
+int ls_pins_unlink(store_t *s, const uint8_t id[LS_ID_LEN], const char *path);
+bool ls_pins_has(store_t *s, const uint8_t id[LS_ID_LEN]);
 
 #endif

@@ -36,6 +36,7 @@ enum {
     T_LAYOUT = 14,
     T_FILEID = 15,
     T_SEGSIZE = 16,
+    T_PARTS = 17, /* manifest: varint count, then per part: file id(16) + varint size */
 };
 
 #define REC_FMT 1
@@ -128,6 +129,16 @@ void ls_rec_encode(buf_t *out, const store_obj_t *o, const ls_layout_t *l, const
     if (l->kind == LS_FILE) {
         put_bytes(out, T_FILEID, l->file_id, LS_ID_LEN);
         put_u64(out, T_SEGSIZE, l->seg_size);
+    } else if (l->kind == LS_MANIFEST) {
+        put_u64(out, T_SEGSIZE, l->seg_size);
+        buf_t m = BUF_INIT;
+        put_varint(&m, l->nparts);
+        for (uint32_t i = 0; i < l->nparts; i++) {
+            buf_append(&m, l->parts[i].file_id, LS_ID_LEN);
+            put_varint(&m, l->parts[i].size);
+        }
+        put_bytes(out, T_PARTS, m.p, m.len);
+        buf_release(&m);
     }
     size_t meta_len = out->len - start - REC_HDR;
     put_le32((uint8_t *)out->p + start + 1, (uint32_t)meta_len);
@@ -212,6 +223,8 @@ int ls_rec_decode(const void *buf, size_t n, unsigned flags, arena_t *a, store_o
     bool have_key = false, have_size = false;
     uint64_t kind = LS_INLINE, segsz = 0;
     bool have_fid = false;
+    const uint8_t *parts_v = NULL;
+    size_t parts_n = 0;
     /* Pass 1: scalars, and counts of the repeated fields. */
     for (const uint8_t *p = b + REC_HDR; p < end;) {
         uint64_t tag, len;
@@ -283,6 +296,10 @@ int ls_rec_decode(const void *buf, size_t n, unsigned flags, arena_t *a, store_o
         case T_SEGSIZE:
             bad = val_u64(v, vn, &segsz);
             break;
+        case T_PARTS:
+            parts_v = v;
+            parts_n = vn;
+            break;
         default: /* a newer writer's field: skip */
             break;
         }
@@ -304,6 +321,34 @@ int ls_rec_decode(const void *buf, size_t n, unsigned flags, arena_t *a, store_o
             return -SE_CORRUPT;
         l->kind = LS_FILE;
         l->seg_size = (uint32_t)segsz;
+    } else if (kind == LS_MANIFEST) {
+        if (tail != 0 || !parts_v || segsz == 0 || segsz > (1u << 24))
+            return -SE_CORRUPT;
+        const uint8_t *p = parts_v, *pe = parts_v + parts_n;
+        uint64_t cnt, off = 0;
+        /* each part takes at least LS_ID_LEN + 1 bytes: bounds the allocation */
+        if (get_varint(&p, pe, &cnt) < 0 || cnt == 0 || cnt > (uint64_t)(pe - p) / (LS_ID_LEN + 1))
+            return -SE_CORRUPT;
+        l->parts = arena_calloc(a, (size_t)cnt, sizeof *l->parts);
+        uint64_t *sizes = arena_calloc(a, (size_t)cnt, sizeof *sizes);
+        for (uint64_t i = 0; i < cnt; i++) {
+            if ((size_t)(pe - p) < LS_ID_LEN)
+                return -SE_CORRUPT;
+            memcpy(l->parts[i].file_id, p, LS_ID_LEN);
+            p += LS_ID_LEN;
+            if (get_varint(&p, pe, &l->parts[i].size) < 0 || l->parts[i].size > o->size - off)
+                return -SE_CORRUPT;
+            l->parts[i].off = off;
+            off += l->parts[i].size;
+            sizes[i] = l->parts[i].size;
+        }
+        if (p != pe || off != o->size)
+            return -SE_CORRUPT;
+        l->kind = LS_MANIFEST;
+        l->seg_size = (uint32_t)segsz;
+        l->nparts = (uint32_t)cnt;
+        o->nparts = (uint32_t)cnt;
+        o->part_sizes = sizes;
     } else {
         return -SE_CORRUPT;
     }

@@ -1,0 +1,766 @@
+/* api/s3_multipart: CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload,
+ * AbortMultipartUpload, ListParts, ListMultipartUploads, and GET/HEAD ?partNumber=N.
+ *
+ * UploadPart streams through the same body pipeline as PutObject (signed, unsigned and
+ * aws-chunked payloads, Content-MD5, x-amz-checksum-*) into a store part writer; the part
+ * becomes visible only when the whole body arrived and checked out. Complete validates the
+ * request (XML, part numbers, ascending order), verifies any part checksums the client sends,
+ * computes the composite checksum when the upload has an algorithm, and leaves the rest
+ * (every part present with its ETag, 5 MiB minimum but for the last, 5 TiB maximum) to
+ * store_mpu_complete, which checks and commits atomically: no data is copied, and a failure
+ * leaves the upload as it was. Limits are AWS's: parts 1..10,000, up to 5 GiB each, objects up
+ * to 5 TiB.
+ */
+#include "api/api_int.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "s3/range.h"
+#include "s3/xml.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PART_NUMBER_MSG "Part number must be an integer between 1 and 10000, inclusive"
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static sv_t upload_id_param(rq_t *q)
+{
+    bool present = false;
+    return s3_param(&q->route, "uploadId", &present);
+}
+
+/* partNumber: 1..10,000. */
+static int part_number_param(rq_t *q, uint32_t *out)
+{
+    bool present = false;
+    sv_t v = s3_param(&q->route, "partNumber", &present);
+    uint64_t n;
+    if (!present || sv_to_u64(v, &n) != 0 || n < 1 || n > STORE_MPU_MAX_PARTS)
+        return -SE_INVALID_ARGUMENT;
+    *out = (uint32_t)n;
+    return 0;
+}
+
+/* An optional non-negative integer query parameter (max-parts, part-number-marker, ...). */
+static int uint_param(rq_t *q, const char *name, uint64_t dflt, uint64_t *out)
+{
+    bool present = false;
+    sv_t v = s3_param(&q->route, name, &present);
+    *out = dflt;
+    if (!present)
+        return 0;
+    return sv_to_u64(v, out) == 0 ? 0 : -SE_INVALID_ARGUMENT;
+}
+
+static void owner_elems(rq_t *q, buf_t *b, const char *owner_id)
+{
+    /* Only the bucket owner's account reaches these operations today; name it. */
+    const char *id = q->acct.canonical_id[0] ? q->acct.canonical_id : owner_id;
+    const char *dn = q->acct.display_name[0] ? q->acct.display_name : owner_id;
+    buf_puts(b, "<Initiator>");
+    xml_elem_c(b, "ID", id);
+    xml_elem_c(b, "DisplayName", dn);
+    buf_puts(b, "</Initiator><Owner>");
+    xml_elem_c(b, "ID", id);
+    xml_elem_c(b, "DisplayName", dn);
+    buf_puts(b, "</Owner>");
+}
+
+/* "x-amz-checksum-crc32" for "CRC32" (into out, >= 48 bytes). */
+static void checksum_header(const char *algo, char *out)
+{
+    snprintf(out, 48, "x-amz-checksum-%s", algo);
+    for (char *c = out; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c + 32);
+}
+
+/* The additional checksum the request body carried (header or trailer), verified by the body
+ * pipeline, which leaves the base64 value in q->cksum_expect. */
+static enum cksum_algo body_checksum_algo(rq_t *q)
+{
+    if (!q->cksum_expect.len)
+        return CKSUM_NONE;
+    for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++)
+        if (rq_header(q, cksum_header_name((enum cksum_algo)a)).p ||
+            sv_caseeq_cstr(sv_trim(rq_header(q, "x-amz-trailer")),
+                           cksum_header_name((enum cksum_algo)a)))
+            return (enum cksum_algo)a;
+    return CKSUM_NONE;
+}
+
+static void xml_elem_enc(buf_t *b, const char *name, sv_t v, bool url)
+{
+    if (!url) {
+        xml_elem(b, name, v);
+        return;
+    }
+    buf_t e = BUF_INIT;
+    sv_uri_encode(&e, v, true);
+    xml_elem(b, name, buf_sv(&e));
+    buf_release(&e);
+}
+
+static sv_t strip_quotes(sv_t e)
+{
+    e = sv_trim(e);
+    if (e.len >= 2 && e.p[0] == '"' && e.p[e.len - 1] == '"')
+        e = (sv_t){e.p + 1, e.len - 2};
+    else if (e.len >= 12 && memcmp(e.p, "&quot;", 6) == 0 &&
+             memcmp(e.p + e.len - 6, "&quot;", 6) == 0)
+        e = (sv_t){e.p + 6, e.len - 12};
+    return e;
+}
+
+/* ---- CreateMultipartUpload ----------------------------------------------------------------- */
+
+void op_create_multipart(rq_t *q, http_resp_t *resp)
+{
+    store_obj_t meta = {0};
+    int rc;
+    sv_t sc = rq_header(q, "x-amz-storage-class");
+    if (sc.p && !storage_class_valid(sc)) {
+        resp_error(q, resp, -SE_INVALID_STORAGE_CLASS, NULL);
+        return;
+    }
+    snprintf(meta.storage_class, sizeof meta.storage_class, SV_FMT,
+             SV_ARG(sc.p ? sc : SV("STANDARD")));
+    if ((rc = collect_attrs(q, &meta)) != 0) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    sv_t ca = rq_header(q, "x-amz-checksum-algorithm");
+    if (ca.p) {
+        enum cksum_algo algo = cksum_algo_parse(sv_trim(ca));
+        if (algo == CKSUM_NONE) {
+            resp_error(q, resp, -SE_INVALID_REQUEST,
+                       "Checksum algorithm provided is unsupported. Please try again with any of "
+                       "the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+            return;
+        }
+        snprintf(meta.checksum_algo, sizeof meta.checksum_algo, "%s", cksum_algo_name(algo));
+    }
+    snprintf(meta.owner, sizeof meta.owner, "%s", q->acct.id);
+    char id[STORE_UPLOAD_ID_LEN + 1];
+    if ((rc = store_mpu_create(q->api->store, q->route.bucket, q->route.key, &meta, id)) != 0) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    buf_t b = BUF_INIT;
+    xml_begin(&b, "InitiateMultipartUploadResult");
+    xml_elem(&b, "Bucket", q->route.bucket);
+    xml_elem(&b, "Key", q->route.key);
+    xml_elem_c(&b, "UploadId", id);
+    buf_puts(&b, "</InitiateMultipartUploadResult>");
+    resp_xml(q, resp, 200, &b);
+    if (meta.checksum_algo[0])
+        resp_header(q, resp, "x-amz-checksum-algorithm", meta.checksum_algo);
+}
+
+/* ---- UploadPart ----------------------------------------------------------------------------- */
+
+struct part_ctx {
+    uint32_t part_number;
+    bool has_md5;
+    uint8_t md5[16];
+};
+
+int upload_part_begin(rq_t *q, http_resp_t *resp)
+{
+    http_req_t *hr = q->hr;
+    struct part_ctx *pc = arena_calloc(q->a, 1, sizeof *pc);
+    const char *msg = NULL;
+    int rc;
+    q->opctx = pc;
+    if (!hr->has_length && !hr->chunked && !q->have_decoded_len) {
+        rc = -SE_MISSING_CONTENT_LENGTH;
+        goto fail;
+    }
+    if ((rc = part_number_param(q, &pc->part_number)) != 0) {
+        msg = PART_NUMBER_MSG;
+        goto fail;
+    }
+    sv_t cmd5 = rq_header(q, "content-md5");
+    if (cmd5.p) {
+        if (base64_decode(sv_trim(cmd5), pc->md5, sizeof pc->md5) != 16) {
+            rc = -SE_INVALID_DIGEST;
+            goto fail;
+        }
+        pc->has_md5 = true;
+    }
+    store_obj_t up;
+    if ((rc = store_mpu_get(q->api->store, q->route.bucket, q->route.key, upload_id_param(q), q->a,
+                            &up)) != 0)
+        goto fail;
+    /* A part's checksum must be of the upload's algorithm (when both are given). */
+    for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++) {
+        const char *hn = cksum_header_name((enum cksum_algo)a);
+        bool sent = rq_header(q, hn).p || sv_caseeq_cstr(sv_trim(rq_header(q, "x-amz-trailer")), hn);
+        if (sent && up.checksum_algo[0] &&
+            strcasecmp(up.checksum_algo, cksum_algo_name((enum cksum_algo)a)) != 0) {
+            rc = -SE_INVALID_REQUEST;
+            msg = arena_sprintf(q->a, "Checksum Type mismatch occurred, expected checksum Type: "
+                                      "%s, actual checksum Type: %s",
+                                up.checksum_algo, cksum_algo_name((enum cksum_algo)a));
+            goto fail;
+        }
+    }
+    rc = store_part_put_begin(q->api->store, q->route.bucket, q->route.key, upload_id_param(q),
+                              pc->part_number, &q->put);
+    if (rc)
+        goto fail;
+    return 0;
+fail:
+    resp_error(q, resp, rc, msg);
+    return -1;
+}
+
+void upload_part_end(rq_t *q, http_resp_t *resp)
+{
+    struct part_ctx *pc = q->opctx;
+    uint8_t md5[16];
+    digest_final(&q->md5, md5);
+    q->want_md5 = false;
+    if (pc->has_md5 && memcmp(md5, pc->md5, 16) != 0) {
+        resp_error(q, resp, -SE_BAD_DIGEST, NULL);
+        return;
+    }
+    store_part_t pm = {.part_number = pc->part_number};
+    hex_encode(md5, 16, pm.etag);
+    enum cksum_algo algo = body_checksum_algo(q);
+    if (algo != CKSUM_NONE) {
+        snprintf(pm.checksum_algo, sizeof pm.checksum_algo, "%s", cksum_algo_name(algo));
+        snprintf(pm.checksum, sizeof pm.checksum, SV_FMT, SV_ARG(q->cksum_expect));
+    }
+    store_put_t *p = q->put;
+    q->put = NULL; /* commit frees it whatever happens */
+    int rc = store_part_commit(p, &pm);
+    if (rc) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    char etag[80];
+    fmt_etag(pm.etag, etag);
+    resp_empty(q, resp, 200);
+    resp_header(q, resp, "ETag", etag);
+    if (pm.checksum_algo[0]) {
+        char name[48];
+        checksum_header(pm.checksum_algo, name);
+        resp_header(q, resp, name, pm.checksum);
+    }
+}
+
+/* ---- UploadPartCopy ------------------------------------------------------------------------- */
+
+/* x-amz-copy-source-range: "bytes=first-last", both present, first <= last < size. */
+static int copy_source_range(rq_t *q, uint64_t size, uint64_t *first, uint64_t *len,
+                             const char **msg)
+{
+    sv_t r = rq_header(q, "x-amz-copy-source-range");
+    *first = 0;
+    *len = size;
+    if (!r.p)
+        return 0;
+    r = sv_trim(r);
+    bool found;
+    sv_t a, b;
+    if (!sv_starts_with(r, SV("bytes="))) {
+        *msg = "The x-amz-copy-source-range value must be of the form bytes=first-last where "
+               "first and last are the zero-based offsets of the first and last bytes to copy";
+        return -SE_INVALID_ARGUMENT;
+    }
+    b = sv_split((sv_t){r.p + 6, r.len - 6}, '-', &a, &found);
+    uint64_t f, l;
+    if (!found || sv_to_u64(a, &f) != 0 || sv_to_u64(b, &l) != 0 || f > l) {
+        *msg = "The x-amz-copy-source-range value must be of the form bytes=first-last where "
+               "first and last are the zero-based offsets of the first and last bytes to copy";
+        return -SE_INVALID_ARGUMENT;
+    }
+    if (l >= size) {
+        *msg = arena_sprintf(q->a, "Range specified is not valid for source object of size: %llu",
+                             (unsigned long long)size);
+        return -SE_INVALID_ARGUMENT;
+    }
+    *first = f;
+    *len = l - f + 1;
+    return 0;
+}
+
+void op_upload_part_copy(rq_t *q, http_resp_t *resp)
+{
+    uint32_t pn;
+    const char *msg = NULL;
+    int rc = part_number_param(q, &pn);
+    if (rc) {
+        resp_error(q, resp, rc, PART_NUMBER_MSG);
+        return;
+    }
+    sv_t sbucket, skey;
+    const char *sversion;
+    if ((rc = parse_copy_source(q, &sbucket, &skey, &sversion)) != 0) {
+        resp_error(q, resp, rc,
+                   "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+        return;
+    }
+    store_bucket_t sb;
+    if ((rc = store_bucket_get(q->api->store, sbucket, &sb)) != 0) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    if (strcmp(sb.owner, q->acct.id) != 0) {
+        resp_error(q, resp, -SE_ACCESS_DENIED, NULL);
+        return;
+    }
+    /* the upload first: a bogus id is NoSuchUpload whatever the source */
+    store_obj_t up;
+    if ((rc = store_mpu_get(q->api->store, q->route.bucket, q->route.key, upload_id_param(q), q->a,
+                            &up)) != 0) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    store_obj_t src;
+    store_read_t *rd = NULL;
+    if ((rc = store_get(q->api->store, sbucket, skey, sversion, q->a, &src, &rd)) != 0) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    uint64_t first, len;
+    store_put_t *p = NULL;
+    if ((rc = check_conditions(q, &src, "x-amz-copy-source-", true)) != 0)
+        goto fail_rd;
+    if ((rc = copy_source_range(q, src.size, &first, &len, &msg)) != 0)
+        goto fail_rd;
+    if (len > STORE_PART_MAX) {
+        rc = -SE_INVALID_REQUEST;
+        msg = "The specified copy source is larger than the maximum allowable size for a copy "
+              "source: 5368709120";
+        goto fail_rd;
+    }
+    if ((rc = store_part_put_begin(q->api->store, q->route.bucket, q->route.key,
+                                   upload_id_param(q), pn, &p)) != 0)
+        goto fail_rd;
+    enum { CHUNK = 256 * 1024 };
+    char *chunk = xmalloc(CHUNK);
+    digest_t md5;
+    digest_init_md5(&md5);
+    for (uint64_t off = 0; off < len;) {
+        size_t want = len - off < CHUNK ? (size_t)(len - off) : CHUNK;
+        ssize_t n = store_read(rd, first + off, chunk, want);
+        if (n <= 0) {
+            rc = n < 0 ? (int)n : -SE_INTERNAL;
+            break;
+        }
+        digest_update(&md5, chunk, (size_t)n);
+        if ((rc = store_put_write(p, chunk, (size_t)n)) != 0)
+            break;
+        off += (uint64_t)n;
+    }
+    free(chunk);
+    uint8_t raw[16];
+    digest_final(&md5, raw);
+    store_read_close(rd);
+    if (rc) {
+        store_put_abort(p);
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    store_part_t pm = {.part_number = pn};
+    hex_encode(raw, 16, pm.etag);
+    if ((rc = store_part_commit(p, &pm)) != 0) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    char etag[80], lm[32];
+    fmt_etag(pm.etag, etag);
+    fmt_iso8601(pm.mtime_ms, lm);
+    buf_t b = BUF_INIT;
+    xml_begin(&b, "CopyPartResult");
+    xml_elem_c(&b, "LastModified", lm);
+    xml_elem_c(&b, "ETag", etag);
+    buf_puts(&b, "</CopyPartResult>");
+    resp_xml(q, resp, 200, &b);
+    return;
+fail_rd:
+    store_read_close(rd);
+    resp_error(q, resp, rc, msg);
+}
+
+/* ---- CompleteMultipartUpload ---------------------------------------------------------------- */
+
+static const char *const ck_elems[] = {NULL,           "ChecksumCRC32", "ChecksumCRC32C",
+                                       "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256"};
+
+/* Composite checksum of the parts (the algorithm over the concatenated raw part checksums,
+ * "-N"), as S3 computes it for multipart uploads. CRC64NVME is a full-object checksum on S3
+ * (combined CRCs), which is not computed here: no object checksum then. Also verifies the
+ * checksums the client put in the request. */
+static int composite_checksum(rq_t *q, const store_obj_t *up, const store_mpu_part_ref_t *refs,
+                              const sv_t *client_ck, size_t n, store_obj_t *meta,
+                              const char **msg)
+{
+    enum cksum_algo algo = cksum_algo_parse(sv_from_cstr(up->checksum_algo));
+    store_part_list_result_t pl;
+    int rc = store_part_list(q->api->store, q->route.bucket, q->route.key, upload_id_param(q), 0,
+                             STORE_MPU_MAX_PARTS, q->a, &pl);
+    if (rc)
+        return rc;
+    size_t rawlen = cksum_raw_len(algo);
+    uint8_t *cat = algo != CKSUM_NONE ? arena_alloc(q->a, rawlen * n + 1) : NULL;
+    bool all = algo != CKSUM_NONE && algo != CKSUM_CRC64NVME;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (j < pl.nparts && pl.parts[j].part_number < refs[i].part_number)
+            j++;
+        const store_part_t *p =
+            j < pl.nparts && pl.parts[j].part_number == refs[i].part_number ? &pl.parts[j] : NULL;
+        if (!p)
+            return -SE_INVALID_PART;
+        if (client_ck[i].p) {
+            if (!sv_eq_cstr(sv_trim(client_ck[i]), p->checksum))
+                return -SE_INVALID_PART;
+        }
+        if (all) {
+            uint8_t raw[64];
+            long got = p->checksum[0] ? base64_decode(sv_from_cstr(p->checksum), raw, sizeof raw) : -1;
+            if (got != (long)rawlen || strcasecmp(p->checksum_algo, up->checksum_algo) != 0) {
+                *msg = arena_sprintf(q->a, "The upload was created using a %s checksum. The "
+                                           "complete request must include the checksum for each "
+                                           "part. It was missing for part %u in the request.",
+                                     up->checksum_algo, refs[i].part_number);
+                return -SE_INVALID_REQUEST;
+            }
+            memcpy(cat + rawlen * i, raw, rawlen);
+        }
+    }
+    if (all) {
+        cksum_t c;
+        char b64[64];
+        cksum_init(&c, algo);
+        cksum_update(&c, cat, rawlen * n);
+        cksum_final_b64(&c, b64);
+        snprintf(meta->checksum_algo, sizeof meta->checksum_algo, "%s", cksum_algo_name(algo));
+        snprintf(meta->checksum, sizeof meta->checksum, "%s-%zu", b64, n);
+    }
+    return 0;
+}
+
+void op_complete_multipart(rq_t *q, http_resp_t *resp)
+{
+    const char *msg = NULL;
+    int rc;
+    store_obj_t up;
+    if ((rc = store_mpu_get(q->api->store, q->route.bucket, q->route.key, upload_id_param(q), q->a,
+                            &up)) != 0) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    xml_node_t *root = xml_parse(q->a, q->body.p ? q->body.p : "", q->body.len, &rc);
+    if (!root || !sv_eq_cstr(root->name, "CompleteMultipartUpload")) {
+        resp_error(q, resp, -SE_MALFORMED_XML, NULL);
+        return;
+    }
+    size_t n = 0;
+    for (xml_node_t *p = xml_child(root, "Part"); p; p = xml_next_named(p))
+        n++;
+    if (n == 0 || n > STORE_MPU_MAX_PARTS) {
+        resp_error(q, resp, -SE_MALFORMED_XML, NULL);
+        return;
+    }
+    store_mpu_part_ref_t *refs = arena_calloc(q->a, n, sizeof *refs);
+    sv_t *client_ck = arena_calloc(q->a, n, sizeof *client_ck);
+    enum cksum_algo ualgo = cksum_algo_parse(sv_from_cstr(up.checksum_algo));
+    size_t i = 0;
+    for (xml_node_t *p = xml_child(root, "Part"); p; p = xml_next_named(p), i++) {
+        sv_t pn = xml_child_text(p, "PartNumber"), et = xml_child_text(p, "ETag");
+        uint64_t v;
+        if (!pn.p || !et.p || sv_to_u64(sv_trim(pn), &v) != 0) {
+            resp_error(q, resp, -SE_MALFORMED_XML, NULL);
+            return;
+        }
+        if (v < 1 || v > STORE_MPU_MAX_PARTS) {
+            resp_error(q, resp, -SE_INVALID_ARGUMENT, PART_NUMBER_MSG);
+            return;
+        }
+        refs[i].part_number = (uint32_t)v;
+        refs[i].etag = arena_svdup(q->a, strip_quotes(et));
+        for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++) {
+            sv_t c = xml_child_text(p, ck_elems[a]);
+            if (!c.p)
+                continue;
+            if (a != (int)ualgo) {
+                resp_error(q, resp, -SE_INVALID_PART, NULL);
+                return;
+            }
+            client_ck[i] = c;
+        }
+    }
+    for (i = 1; i < n; i++)
+        if (refs[i].part_number <= refs[i - 1].part_number) {
+            resp_error(q, resp, -SE_INVALID_PART_ORDER, NULL);
+            return;
+        }
+    store_obj_t meta = {0};
+    if (ualgo != CKSUM_NONE &&
+        (rc = composite_checksum(q, &up, refs, client_ck, n, &meta, &msg)) != 0) {
+        resp_error(q, resp, rc, msg);
+        return;
+    }
+    store_cond_t cond = {0};
+    sv_t inm = rq_header(q, "if-none-match");
+    if (inm.p) {
+        if (!sv_eq_cstr(sv_trim(inm), "*")) {
+            resp_error(q, resp, -SE_NOT_IMPLEMENTED, NULL);
+            return;
+        }
+        cond.if_none_match_any = true;
+    }
+    sv_t im = rq_header(q, "if-match");
+    if (im.p)
+        cond.if_match_etag = arena_svdup(q->a, strip_quotes(im));
+    store_obj_t res;
+    rc = store_mpu_complete(q->api->store, q->route.bucket, q->route.key, upload_id_param(q), refs,
+                            n, &meta, &cond, q->a, &res);
+    if (rc) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    char etag[80];
+    fmt_etag(res.etag, etag);
+    buf_t b = BUF_INIT;
+    xml_begin(&b, "CompleteMultipartUploadResult");
+    buf_t loc = BUF_INIT;
+    sv_t host = rq_header(q, "host");
+    buf_printf(&loc, "http://" SV_FMT "/", SV_ARG(host.p ? host : SV("localhost")));
+    if (!q->route.virtual_host) {
+        sv_uri_encode(&loc, q->route.bucket, false);
+        buf_putc(&loc, '/');
+    }
+    sv_uri_encode(&loc, q->route.key, true);
+    xml_elem(&b, "Location", buf_sv(&loc));
+    buf_release(&loc);
+    xml_elem(&b, "Bucket", q->route.bucket);
+    xml_elem(&b, "Key", q->route.key);
+    xml_elem_c(&b, "ETag", etag);
+    if (res.checksum[0]) {
+        enum cksum_algo a = cksum_algo_parse(sv_from_cstr(res.checksum_algo));
+        if (a != CKSUM_NONE)
+            xml_elem_c(&b, ck_elems[a], res.checksum);
+        xml_elem_c(&b, "ChecksumType", "COMPOSITE");
+    }
+    buf_puts(&b, "</CompleteMultipartUploadResult>");
+    resp_xml(q, resp, 200, &b);
+}
+
+/* ---- AbortMultipartUpload ------------------------------------------------------------------- */
+
+void op_abort_multipart(rq_t *q, http_resp_t *resp)
+{
+    int rc = store_mpu_abort(q->api->store, q->route.bucket, q->route.key, upload_id_param(q));
+    if (rc) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    resp_empty(q, resp, 204);
+}
+
+/* ---- ListParts ------------------------------------------------------------------------------ */
+
+void op_list_parts(rq_t *q, http_resp_t *resp)
+{
+    uint64_t max, marker;
+    if (uint_param(q, "max-parts", 1000, &max) != 0) {
+        resp_error(q, resp, -SE_INVALID_ARGUMENT,
+                   "Provided max-parts not an integer or within integer range");
+        return;
+    }
+    if (uint_param(q, "part-number-marker", 0, &marker) != 0) {
+        resp_error(q, resp, -SE_INVALID_ARGUMENT,
+                   "Provided part-number-marker not an integer or within integer range");
+        return;
+    }
+    if (max > 1000)
+        max = 1000;
+    if (marker > STORE_MPU_MAX_PARTS)
+        marker = STORE_MPU_MAX_PARTS;
+    store_obj_t up;
+    int rc = store_mpu_get(q->api->store, q->route.bucket, q->route.key, upload_id_param(q), q->a,
+                           &up);
+    store_part_list_result_t pl;
+    if (rc == 0)
+        rc = store_part_list(q->api->store, q->route.bucket, q->route.key, upload_id_param(q),
+                             (uint32_t)marker, (size_t)max, q->a, &pl);
+    if (rc) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    buf_t b = BUF_INIT;
+    xml_begin(&b, "ListPartsResult");
+    xml_elem(&b, "Bucket", q->route.bucket);
+    xml_elem(&b, "Key", q->route.key);
+    xml_elem(&b, "UploadId", upload_id_param(q));
+    owner_elems(q, &b, up.owner);
+    xml_elem_c(&b, "StorageClass", up.storage_class[0] ? up.storage_class : "STANDARD");
+    buf_printf(&b, "<PartNumberMarker>%llu</PartNumberMarker>", (unsigned long long)marker);
+    if (pl.truncated)
+        buf_printf(&b, "<NextPartNumberMarker>%u</NextPartNumberMarker>", pl.next_marker);
+    else if (pl.nparts)
+        buf_printf(&b, "<NextPartNumberMarker>%u</NextPartNumberMarker>",
+                   pl.parts[pl.nparts - 1].part_number);
+    buf_printf(&b, "<MaxParts>%llu</MaxParts>", (unsigned long long)max);
+    xml_elem_c(&b, "IsTruncated", pl.truncated ? "true" : "false");
+    if (up.checksum_algo[0])
+        xml_elem_c(&b, "ChecksumAlgorithm", up.checksum_algo);
+    for (size_t i = 0; i < pl.nparts; i++) {
+        const store_part_t *p = &pl.parts[i];
+        char etag[80], lm[32];
+        fmt_etag(p->etag, etag);
+        fmt_iso8601(p->mtime_ms, lm);
+        buf_puts(&b, "<Part>");
+        buf_printf(&b, "<PartNumber>%u</PartNumber>", p->part_number);
+        xml_elem_c(&b, "LastModified", lm);
+        xml_elem_c(&b, "ETag", etag);
+        buf_printf(&b, "<Size>%llu</Size>", (unsigned long long)p->size);
+        if (p->checksum[0]) {
+            enum cksum_algo a = cksum_algo_parse(sv_from_cstr(p->checksum_algo));
+            if (a != CKSUM_NONE)
+                xml_elem_c(&b, ck_elems[a], p->checksum);
+        }
+        buf_puts(&b, "</Part>");
+    }
+    buf_puts(&b, "</ListPartsResult>");
+    resp_xml(q, resp, 200, &b);
+}
+
+/* ---- ListMultipartUploads ------------------------------------------------------------------- */
+
+void op_list_multipart_uploads(rq_t *q, http_resp_t *resp)
+{
+    bool present = false, url = false;
+    store_mpu_list_opts_t o = {0};
+    o.prefix = s3_param(&q->route, "prefix", &present);
+    o.delimiter = s3_param(&q->route, "delimiter", &present);
+    o.key_marker = s3_param(&q->route, "key-marker", &present);
+    o.upload_id_marker = s3_param(&q->route, "upload-id-marker", &present);
+    sv_t enc = s3_param(&q->route, "encoding-type", &present);
+    if (present) {
+        if (!sv_eq_cstr(enc, "url")) {
+            resp_error(q, resp, -SE_INVALID_ARGUMENT, "Invalid Encoding Method specified in Request");
+            return;
+        }
+        url = true;
+    }
+    uint64_t max;
+    if (uint_param(q, "max-uploads", 1000, &max) != 0) {
+        resp_error(q, resp, -SE_INVALID_ARGUMENT,
+                   "Provided max-uploads not an integer or within integer range");
+        return;
+    }
+    o.max_uploads = max > 1000 ? 1000 : (size_t)max;
+    /* without a key-marker, upload-id-marker is ignored (as on S3) */
+    sv_t idm = o.key_marker.len ? o.upload_id_marker : SV_NULL;
+    o.upload_id_marker = idm;
+    store_mpu_list_result_t r;
+    int rc = store_mpu_list(q->api->store, q->route.bucket, &o, q->a, &r);
+    if (rc) {
+        resp_error(q, resp, rc, NULL);
+        return;
+    }
+    buf_t b = BUF_INIT;
+    xml_begin(&b, "ListMultipartUploadsResult");
+    xml_elem(&b, "Bucket", q->route.bucket);
+    xml_elem_enc(&b, "KeyMarker", o.key_marker, url);
+    xml_elem(&b, "UploadIdMarker", idm);
+    if (r.truncated) {
+        xml_elem_enc(&b, "NextKeyMarker", r.next_key, url);
+        xml_elem(&b, "NextUploadIdMarker", r.next_upload_id);
+    }
+    if (o.delimiter.len)
+        xml_elem_enc(&b, "Delimiter", o.delimiter, url);
+    xml_elem_enc(&b, "Prefix", o.prefix, url);
+    buf_printf(&b, "<MaxUploads>%zu</MaxUploads>", o.max_uploads);
+    xml_elem_c(&b, "IsTruncated", r.truncated ? "true" : "false");
+    if (url)
+        xml_elem_c(&b, "EncodingType", "url");
+    size_t ui = 0, pi = 0;
+    /* uploads and common prefixes in key order, as S3 lists them */
+    while (ui < r.nuploads || pi < r.nprefixes) {
+        if (pi < r.nprefixes &&
+            (ui >= r.nuploads ||
+             sv_cmp(r.prefixes[pi], (sv_t){r.uploads[ui].obj.key, r.uploads[ui].obj.key_len}) < 0)) {
+            buf_puts(&b, "<CommonPrefixes>");
+            xml_elem_enc(&b, "Prefix", r.prefixes[pi], url);
+            buf_puts(&b, "</CommonPrefixes>");
+            pi++;
+            continue;
+        }
+        const store_mpu_info_t *u = &r.uploads[ui++];
+        char ini[32];
+        fmt_iso8601(u->obj.mtime_ms, ini);
+        buf_puts(&b, "<Upload>");
+        xml_elem_enc(&b, "Key", (sv_t){u->obj.key, u->obj.key_len}, url);
+        xml_elem_c(&b, "UploadId", u->upload_id);
+        owner_elems(q, &b, u->obj.owner);
+        xml_elem_c(&b, "StorageClass", u->obj.storage_class[0] ? u->obj.storage_class : "STANDARD");
+        xml_elem_c(&b, "Initiated", ini);
+        if (u->obj.checksum_algo[0])
+            xml_elem_c(&b, "ChecksumAlgorithm", u->obj.checksum_algo);
+        buf_puts(&b, "</Upload>");
+    }
+    buf_puts(&b, "</ListMultipartUploadsResult>");
+    resp_xml(q, resp, 200, &b);
+}
+
+/* ---- GET/HEAD ?partNumber=N ----------------------------------------------------------------- */
+
+int part_number_range(rq_t *q, const store_obj_t *o, sv_t range, bool *by_part, uint64_t *first,
+                      uint64_t *last, const char **msg)
+{
+    bool present = false;
+    sv_t v = s3_param(&q->route, "partNumber", &present);
+    *by_part = false;
+    if (!present)
+        return RANGE_NONE;
+    uint64_t pn;
+    if (sv_to_u64(v, &pn) != 0 || pn < 1 || pn > STORE_MPU_MAX_PARTS) {
+        *msg = PART_NUMBER_MSG;
+        return -SE_INVALID_ARGUMENT;
+    }
+    if (range.p) {
+        *msg = "Cannot specify both Range header and partNumber query parameter";
+        return -SE_INVALID_REQUEST;
+    }
+    uint32_t np = o->nparts ? o->nparts : 1;
+    if (pn > np)
+        return -SE_INVALID_PART_NUMBER;
+    *by_part = true;
+    if (!o->nparts) { /* a single-part object is its own part 1 */
+        if (o->size == 0)
+            return RANGE_NONE;
+        *first = 0;
+        *last = o->size - 1;
+        return RANGE_OK;
+    }
+    uint64_t off = 0;
+    for (uint32_t i = 0; i + 1 < pn; i++)
+        off += o->part_sizes[i];
+    if (o->part_sizes[pn - 1] == 0)
+        return RANGE_NONE; /* an empty last part: nothing to range over */
+    *first = off;
+    *last = off + o->part_sizes[pn - 1] - 1;
+    return RANGE_OK;
+}
+
+void part_number_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o, bool by_part)
+{
+    if (!by_part || !o->nparts)
+        return;
+    char n[16];
+    snprintf(n, sizeof n, "%u", o->nparts);
+    resp_header(q, resp, "x-amz-mp-parts-count", n);
+}
