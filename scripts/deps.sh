@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       libmicrohttpd-dev libssl-dev libexpat1-dev libjansson-dev liblmdb-dev
       libisal-dev libzstd-dev libcurl4-openssl-dev
-      python3 python3-boto3 python3-pytest awscli)
+      python3 python3-boto3 python3-pytest awscli
+      s3cmd rclone s3fs fuse3)   # the everyday clients of tests/integration/test_client_*.py
 # `deps.sh bench`: only what `make bench` needs on top (nginx as the static-file reference;
 # the build itself needs nothing new). `make test` never asks for these.
 if [ "${1:-}" = bench ]; then PKGS=(nginx); fi
