@@ -68,6 +68,13 @@ typedef struct rq {
     int err; /* sticky body error */
     void *opctx; /* the operation's own state between begin and end */
     const char *scope_msg; /* message for a credential-scope error */
+    /* The additional checksum algorithm of the body (header or trailer), kept after cksum has
+     * been finalised; CKSUM_NONE if the request had none. */
+    enum cksum_algo cksum_algo;
+    /* For the error being answered: a message replacing the table's default, and extra Error
+     * elements (an XML fragment such as "<TagKey>k</TagKey>"). NULL: none. */
+    const char *err_msg;
+    const char *err_extra;
 } rq_t;
 
 /* Responses */
@@ -120,6 +127,20 @@ void part_number_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o, bool 
 int collect_attrs(rq_t *q, store_obj_t *meta);
 int check_conditions(rq_t *q, const store_obj_t *o, const char *prefix, bool copy);
 int parse_copy_source(rq_t *q, sv_t *bucket, sv_t *key, const char **version);
+
+/* Tags (api/s3_tagging.c) and GetObjectAttributes (api/s3_attributes.c). */
+void op_get_object_tagging(rq_t *q, http_resp_t *resp);
+void op_put_object_tagging(rq_t *q, http_resp_t *resp);
+void op_delete_object_tagging(rq_t *q, http_resp_t *resp);
+void op_get_bucket_tagging(rq_t *q, http_resp_t *resp);
+void op_put_bucket_tagging(rq_t *q, http_resp_t *resp);
+void op_delete_bucket_tagging(rq_t *q, http_resp_t *resp);
+void op_get_object_attributes(rq_t *q, http_resp_t *resp);
+/* x-amz-tagging (PutObject, CopyObject with REPLACE, CreateMultipartUpload) -> meta->tags
+ * (arena). 0, or a negative S3 error with q->err_msg / q->err_extra set for resp_error(). */
+int tagging_from_header(rq_t *q, store_obj_t *meta);
+/* "FULL_OBJECT", or "COMPOSITE" for a multipart composite value ("...-N"). */
+const char *checksum_type_of(const store_obj_t *o);
 
 /* Admin API (api/admin.c): paths under /_strata/admin/, root account only. */
 void admin_dispatch(rq_t *q, http_resp_t *resp);

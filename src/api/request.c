@@ -121,6 +121,8 @@ void resp_error(rq_t *q, http_resp_t *resp, int rc, const char *msg)
         xml_elem(&b, "Key", q->route.key);
     if (rc == -SE_INVALID_ACCESS_KEY || rc == -SE_SIGNATURE_MISMATCH)
         xml_elem(&b, "AWSAccessKeyId", q->sig.access_key);
+    if (q->err_extra)
+        buf_puts(&b, q->err_extra);
     xml_elem(&b, "Resource", q->hr->path);
     xml_elem_c(&b, "RequestId", q->reqid);
     xml_elem_c(&b, "HostId", q->hostid);
@@ -156,6 +158,13 @@ static const struct op_desc *op_lookup(enum s3_op op)
         [S3_OP_DELETE_OBJECTS] = {NULL, op_delete_objects, true},
         [S3_OP_COPY_OBJECT] = {NULL, op_copy_object, true},
         [S3_OP_PUT_OBJECT] = {NULL, put_object_end, true},
+        [S3_OP_GET_OBJECT_TAGGING] = {op_get_object_tagging, NULL, true},
+        [S3_OP_PUT_OBJECT_TAGGING] = {NULL, op_put_object_tagging, true},
+        [S3_OP_DELETE_OBJECT_TAGGING] = {op_delete_object_tagging, NULL, true},
+        [S3_OP_GET_BUCKET_TAGGING] = {op_get_bucket_tagging, NULL, true},
+        [S3_OP_PUT_BUCKET_TAGGING] = {NULL, op_put_bucket_tagging, true},
+        [S3_OP_DELETE_BUCKET_TAGGING] = {op_delete_bucket_tagging, NULL, true},
+        [S3_OP_GET_OBJECT_ATTRIBUTES] = {op_get_object_attributes, NULL, true},
         [S3_OP_CREATE_MULTIPART] = {NULL, op_create_multipart, true},
         [S3_OP_UPLOAD_PART] = {NULL, upload_part_end, true},
         [S3_OP_UPLOAD_PART_COPY] = {NULL, op_upload_part_copy, true},
@@ -186,6 +195,74 @@ int body_sink(void *ctx, const char *p, size_t n)
     if (q->body_mode == BODY_OBJECT)
         return store_put_write(q->put, p, n);
     buf_append(&q->body, p, n);
+    return 0;
+}
+
+/* Additional checksum (x-amz-checksum-<algo>): a header value now, or announced in
+ * x-amz-trailer for the aws-chunked trailer; x-amz-sdk-checksum-algorithm must agree. The
+ * answers (codes and messages) are those S3 gives; see docs/checksums.md. */
+static int checksum_setup(rq_t *q)
+{
+    enum cksum_algo hdr = CKSUM_NONE, trl = CKSUM_NONE;
+    int count = 0;
+    for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++) {
+        sv_t v = rq_header(q, cksum_header_name((enum cksum_algo)a));
+        if (v.p) {
+            count++;
+            hdr = (enum cksum_algo)a;
+            q->cksum_expect = sv_trim(v);
+        }
+    }
+    sv_t tr = rq_header(q, "x-amz-trailer");
+    if (tr.p) {
+        tr = sv_trim(tr);
+        for (int i = CKSUM_CRC32; i <= CKSUM_SHA256; i++)
+            if (sv_caseeq_cstr(tr, cksum_header_name((enum cksum_algo)i)))
+                trl = (enum cksum_algo)i;
+        if (trl == CKSUM_NONE) {
+            q->err_msg = "The value specified in the x-amz-trailer header is not supported";
+            return -SE_INVALID_REQUEST;
+        }
+        if (!q->chunked)
+            return -SE_MALFORMED_TRAILER;
+        count++;
+    }
+    if (count > 1) {
+        q->err_msg = "Expecting a single x-amz-checksum- header. Multiple checksum Types are not "
+                     "allowed.";
+        return -SE_INVALID_REQUEST;
+    }
+    uint8_t raw[48];
+    if (hdr != CKSUM_NONE && cksum_b64_decode(hdr, q->cksum_expect, raw) != 0) {
+        q->err_msg = arena_sprintf(q->a, "Value for %s header is invalid.", cksum_header_name(hdr));
+        return -SE_INVALID_REQUEST;
+    }
+    enum cksum_algo algo = hdr != CKSUM_NONE ? hdr : trl;
+    sv_t sdk = rq_header(q, "x-amz-sdk-checksum-algorithm");
+    if (sdk.p) {
+        enum cksum_algo sa = cksum_algo_parse(sv_trim(sdk));
+        if (sa == CKSUM_NONE) {
+            q->err_msg = "Checksum algorithm provided is unsupported. Please try again with any of "
+                         "the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]";
+            return -SE_INVALID_REQUEST;
+        }
+        if (algo == CKSUM_NONE) {
+            q->err_msg = "x-amz-sdk-checksum-algorithm specified, but no corresponding "
+                         "x-amz-checksum-* or x-amz-trailer headers were found.";
+            return -SE_INVALID_REQUEST;
+        }
+        if (sa != algo) {
+            /* S3 checks the body against the announced algorithm, finds no value for it */
+            q->err_msg = arena_sprintf(q->a, "The %s you specified did not match the calculated "
+                                       "checksum.", cksum_algo_name(sa));
+            return -SE_BAD_CHECKSUM;
+        }
+    }
+    if (algo != CKSUM_NONE) {
+        cksum_init(&q->cksum, algo);
+        q->cksum_algo = algo;
+        q->cksum_trailer = trl != CKSUM_NONE;
+    }
     return 0;
 }
 
@@ -220,31 +297,7 @@ static int body_setup(rq_t *q, enum body_mode mode, uint64_t max_size)
     } else if (hr->has_length && hr->content_length > max_size) {
         return mode == BODY_OBJECT ? -SE_ENTITY_TOO_LARGE : -SE_MAX_MESSAGE_LENGTH;
     }
-    /* Additional checksum: a header value now, or announced for the trailer. */
-    for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++) {
-        sv_t v = rq_header(q, cksum_header_name((enum cksum_algo)a));
-        if (v.p) {
-            if (q->cksum.algo != CKSUM_NONE)
-                return -SE_INVALID_REQUEST; /* more than one checksum header */
-            cksum_init(&q->cksum, (enum cksum_algo)a);
-            q->cksum_expect = v;
-        }
-    }
-    sv_t tr = rq_header(q, "x-amz-trailer");
-    if (tr.p) {
-        if (!q->chunked)
-            return -SE_INVALID_REQUEST;
-        tr = sv_trim(tr);
-        enum cksum_algo a = CKSUM_NONE;
-        for (int i = CKSUM_CRC32; i <= CKSUM_SHA256; i++)
-            if (sv_caseeq_cstr(tr, cksum_header_name((enum cksum_algo)i)))
-                a = (enum cksum_algo)i;
-        if (a == CKSUM_NONE || q->cksum.algo != CKSUM_NONE)
-            return -SE_INVALID_REQUEST;
-        cksum_init(&q->cksum, a);
-        q->cksum_trailer = true;
-    }
-    return 0;
+    return checksum_setup(q);
 }
 
 static int body_finish(rq_t *q)
@@ -265,17 +318,28 @@ static int body_finish(rq_t *q)
             return -SE_CONTENT_SHA256_MISMATCH;
     }
     if (q->cksum.algo != CKSUM_NONE) {
+        enum cksum_algo algo = q->cksum.algo;
         sv_t expect = q->cksum_expect;
-        if (q->cksum_trailer) {
-            expect = aws_chunked_trailer(q->chunked, cksum_header_name(q->cksum.algo));
-            if (!expect.p)
-                return -SE_INVALID_REQUEST;
-        }
         char got[64];
         cksum_final_b64(&q->cksum, got);
         q->cksum.algo = CKSUM_NONE; /* final freed it */
-        if (!sv_eq_cstr(sv_trim(expect), got))
+        if (q->cksum_trailer) {
+            uint8_t raw[48];
+            expect = aws_chunked_trailer(q->chunked, cksum_header_name(algo));
+            if (!expect.p)
+                return -SE_MALFORMED_TRAILER;
+            expect = sv_trim(expect);
+            if (cksum_b64_decode(algo, expect, raw) != 0) {
+                q->err_msg = arena_sprintf(q->a, "Value for %s trailing header is invalid.",
+                                           cksum_header_name(algo));
+                return -SE_INVALID_REQUEST;
+            }
+        }
+        if (!sv_eq_cstr(expect, got)) {
+            q->err_msg = arena_sprintf(q->a, "The %s you specified did not match the calculated "
+                                       "checksum.", cksum_algo_name(algo));
             return -SE_BAD_CHECKSUM;
+        }
         q->cksum_expect = sv_from_cstr(arena_strndup(q->a, got, strlen(got)));
     }
     return 0;
@@ -362,7 +426,7 @@ static int authenticate(rq_t *q)
 /* Returns HTTP_RESPOND with resp filled, or HTTP_WANT_BODY. */
 static int fail(rq_t *q, http_resp_t *resp, int rc)
 {
-    resp_error(q, resp, rc, q->scope_msg);
+    resp_error(q, resp, rc, q->scope_msg ? q->scope_msg : q->err_msg);
     return HTTP_RESPOND;
 }
 
@@ -472,7 +536,7 @@ static int api_body(void *ud, http_req_t *hr, const char *p, size_t n, http_resp
     if (rc == 0)
         return 0;
     q->err = rc;
-    resp_error(q, resp, rc, NULL);
+    resp_error(q, resp, rc, q->err_msg);
     resp->close = true; /* the rest of the body is not read */
     return HTTP_RESPOND;
 }
@@ -482,7 +546,7 @@ static void api_end(void *ud, http_req_t *hr, http_resp_t *resp)
     rq_t *q = hr->app;
     int rc = body_finish(q);
     if (rc) {
-        resp_error(q, resp, rc, NULL);
+        resp_error(q, resp, rc, q->err_msg);
         return;
     }
     q->on_end(q, resp);
