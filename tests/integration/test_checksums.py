@@ -19,7 +19,8 @@ except ImportError:  # pragma: no cover - Debian's python3-awscrt is a test depe
 ALGOS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
 
 
-def _crc64nvme(data):
+def _crc64nvme(data, prev=0):
+    """CRC-64/NVME; prev continues a previous value (chaining, like zlib.crc32)."""
     poly = 0x9A6C9329AC4BC9B5
     if not hasattr(_crc64nvme, "table"):
         t = []
@@ -30,7 +31,7 @@ def _crc64nvme(data):
             t.append(c)
         _crc64nvme.table = t
     t = _crc64nvme.table
-    c = 0xFFFFFFFFFFFFFFFF
+    c = prev ^ 0xFFFFFFFFFFFFFFFF
     for b in data:
         c = (c >> 8) ^ t[(c ^ b) & 0xFF]
     return c ^ 0xFFFFFFFFFFFFFFFF
@@ -342,3 +343,62 @@ def test_get_object_attributes_xml_and_errors(raw, s3, bucket):
     r = raw.get(bucket, "x", query=[("attributes", None)],
                 headers={"x-amz-object-attributes": "ETag,Bogus"})
     assert (r.status, r.error_code) == (400, "InvalidArgument"), r
+
+
+# --- multipart --------------------------------------------------------------------------------
+
+MIB5 = 5 * 1024 * 1024
+
+
+def test_multipart_crc64nvme_full_object(raw, s3, bucket):
+    # CRC64NVME uploads get a FULL_OBJECT checksum: the parts' CRCs combined (no data re-read)
+    part1, part2 = bytes(range(256)) * (MIB5 // 256), seeded_bytes(12, 1000)
+    c1 = _crc64nvme(part1)
+    c2 = _crc64nvme(part2)
+    whole = _crc64nvme(part2, c1)  # chaining over the concatenation, independent of combining
+    enc = lambda c: base64.b64encode(c.to_bytes(8, "big")).decode()
+    r = raw.request("POST", "/%s/mp" % bucket, query=[("uploads", None)],
+                    headers={"x-amz-checksum-algorithm": "CRC64NVME"})
+    assert r.status == 200, r
+    uid = r.xml.findtext("{http://s3.amazonaws.com/doc/2006-03-01/}UploadId")
+    etags = []
+    for n, (data, c) in enumerate([(part1, c1), (part2, c2)], 1):
+        r = raw.request("PUT", "/%s/mp" % bucket, query=[("partNumber", str(n)), ("uploadId", uid)],
+                        body=data, headers={"x-amz-checksum-crc64nvme": enc(c)}, payload="UNSIGNED-PAYLOAD")
+        assert r.status == 200, r
+        etags.append(r.header("ETag"))
+    body = ("<CompleteMultipartUpload>%s</CompleteMultipartUpload>" % "".join(
+        "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>" % (i + 1, e)
+        for i, e in enumerate(etags))).encode()
+    r = raw.request("POST", "/%s/mp" % bucket, query=[("uploadId", uid)], body=body)
+    assert r.status == 200, r
+    ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+    assert r.xml.findtext(ns + "ChecksumCRC64NVME") == enc(whole)
+    assert r.xml.findtext(ns + "ChecksumType") == "FULL_OBJECT"
+    h = raw.head(bucket, "mp", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert h.header("x-amz-checksum-crc64nvme") == enc(whole)
+    assert h.header("x-amz-checksum-type") == "FULL_OBJECT"
+
+
+def test_multipart_composite_and_attributes(s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="cmp", ChecksumAlgorithm="CRC32")
+    parts = [seeded_bytes(20, MIB5), seeded_bytes(21, 777)]
+    done = []
+    for n, data in enumerate(parts, 1):
+        r = s3.upload_part(Bucket=bucket, Key="cmp", UploadId=up["UploadId"], PartNumber=n,
+                           Body=data, ChecksumAlgorithm="CRC32")
+        assert r["ChecksumCRC32"] == b64("CRC32", data)
+        done.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]})
+    r = s3.complete_multipart_upload(Bucket=bucket, Key="cmp", UploadId=up["UploadId"],
+                                     MultipartUpload={"Parts": done})
+    raws = b"".join(raw_checksum("CRC32", d) for d in parts)
+    want = base64.b64encode((zlib.crc32(raws) & 0xFFFFFFFF).to_bytes(4, "big")).decode() + "-2"
+    assert r["ChecksumCRC32"] == want
+    h = s3.head_object(Bucket=bucket, Key="cmp", ChecksumMode="ENABLED")
+    assert h["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-type"] == "COMPOSITE"
+    a = s3.get_object_attributes(Bucket=bucket, Key="cmp",
+                                 ObjectAttributes=["ETag", "Checksum", "ObjectParts", "ObjectSize"])
+    assert a["ETag"].endswith("-2")
+    assert a["Checksum"]["ChecksumCRC32"] == want
+    assert a["ObjectParts"]["TotalPartsCount"] == 2
+    assert a["ObjectSize"] == sum(len(d) for d in parts)

@@ -256,3 +256,14 @@ def test_tagging_other_account_denied(second_account, s3, bucket):
     with pytest.raises(ClientError) as e:
         second_account.s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": []})
     assert client_error(e) == (403, "AccessDenied")
+
+
+def test_multipart_tagging_header(s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mpt", Tagging="a=1&b=two")
+    r = s3.upload_part(Bucket=bucket, Key="mpt", UploadId=up["UploadId"], PartNumber=1, Body=b"x")
+    s3.complete_multipart_upload(Bucket=bucket, Key="mpt", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": r["ETag"]}]})
+    assert tags_of(s3, bucket, "mpt") == {"a": "1", "b": "two"}
+    with pytest.raises(ClientError) as e:
+        s3.create_multipart_upload(Bucket=bucket, Key="mpt2", Tagging="k=a*b")
+    assert client_error(e) == (400, "InvalidTag")
