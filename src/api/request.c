@@ -11,7 +11,6 @@
  * requests are denied.
  */
 #include "api/api_int.h"
-#include "api/query.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -97,10 +96,6 @@ void resp_empty(rq_t *q, http_resp_t *resp, int status)
 
 void resp_error(rq_t *q, http_resp_t *resp, int rc, const char *msg)
 {
-    if (q->svc != SVC_S3) { /* IAM and STS answer in the Query protocol's error shape */
-        query_error(q, resp, rc, msg);
-        return;
-    }
     const struct s3err *e = s3err_get(rc);
     if (rc != -SE_NO_SUCH_KEY && rc != -SE_NOT_MODIFIED && rc != -SE_PRECONDITION_FAILED)
         log_info("req=%s op=%s status=%d code=%s%s%s", q->reqid, s3_op_name(q->op), e->status,
@@ -126,6 +121,8 @@ void resp_error(rq_t *q, http_resp_t *resp, int rc, const char *msg)
         xml_elem(&b, "Key", q->route.key);
     if (rc == -SE_INVALID_ACCESS_KEY || rc == -SE_SIGNATURE_MISMATCH)
         xml_elem(&b, "AWSAccessKeyId", q->sig.access_key);
+    if (q->err_extra)
+        buf_puts(&b, q->err_extra);
     xml_elem(&b, "Resource", q->hr->path);
     xml_elem_c(&b, "RequestId", q->reqid);
     xml_elem_c(&b, "HostId", q->hostid);
@@ -161,6 +158,13 @@ static const struct op_desc *op_lookup(enum s3_op op)
         [S3_OP_DELETE_OBJECTS] = {NULL, op_delete_objects, true},
         [S3_OP_COPY_OBJECT] = {NULL, op_copy_object, true},
         [S3_OP_PUT_OBJECT] = {NULL, put_object_end, true},
+        [S3_OP_GET_OBJECT_TAGGING] = {op_get_object_tagging, NULL, true},
+        [S3_OP_PUT_OBJECT_TAGGING] = {NULL, op_put_object_tagging, true},
+        [S3_OP_DELETE_OBJECT_TAGGING] = {op_delete_object_tagging, NULL, true},
+        [S3_OP_GET_BUCKET_TAGGING] = {op_get_bucket_tagging, NULL, true},
+        [S3_OP_PUT_BUCKET_TAGGING] = {NULL, op_put_bucket_tagging, true},
+        [S3_OP_DELETE_BUCKET_TAGGING] = {op_delete_bucket_tagging, NULL, true},
+        [S3_OP_GET_OBJECT_ATTRIBUTES] = {op_get_object_attributes, NULL, true},
         [S3_OP_CREATE_MULTIPART] = {NULL, op_create_multipart, true},
         [S3_OP_UPLOAD_PART] = {NULL, upload_part_end, true},
         [S3_OP_UPLOAD_PART_COPY] = {NULL, op_upload_part_copy, true},
@@ -191,6 +195,74 @@ int body_sink(void *ctx, const char *p, size_t n)
     if (q->body_mode == BODY_OBJECT)
         return store_put_write(q->put, p, n);
     buf_append(&q->body, p, n);
+    return 0;
+}
+
+/* Additional checksum (x-amz-checksum-<algo>): a header value now, or announced in
+ * x-amz-trailer for the aws-chunked trailer; x-amz-sdk-checksum-algorithm must agree. The
+ * answers (codes and messages) are those S3 gives; see docs/checksums.md. */
+static int checksum_setup(rq_t *q)
+{
+    enum cksum_algo hdr = CKSUM_NONE, trl = CKSUM_NONE;
+    int count = 0;
+    for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++) {
+        sv_t v = rq_header(q, cksum_header_name((enum cksum_algo)a));
+        if (v.p) {
+            count++;
+            hdr = (enum cksum_algo)a;
+            q->cksum_expect = sv_trim(v);
+        }
+    }
+    sv_t tr = rq_header(q, "x-amz-trailer");
+    if (tr.p) {
+        tr = sv_trim(tr);
+        for (int i = CKSUM_CRC32; i <= CKSUM_SHA256; i++)
+            if (sv_caseeq_cstr(tr, cksum_header_name((enum cksum_algo)i)))
+                trl = (enum cksum_algo)i;
+        if (trl == CKSUM_NONE) {
+            q->err_msg = "The value specified in the x-amz-trailer header is not supported";
+            return -SE_INVALID_REQUEST;
+        }
+        if (!q->chunked)
+            return -SE_MALFORMED_TRAILER;
+        count++;
+    }
+    if (count > 1) {
+        q->err_msg = "Expecting a single x-amz-checksum- header. Multiple checksum Types are not "
+                     "allowed.";
+        return -SE_INVALID_REQUEST;
+    }
+    uint8_t raw[48];
+    if (hdr != CKSUM_NONE && cksum_b64_decode(hdr, q->cksum_expect, raw) != 0) {
+        q->err_msg = arena_sprintf(q->a, "Value for %s header is invalid.", cksum_header_name(hdr));
+        return -SE_INVALID_REQUEST;
+    }
+    enum cksum_algo algo = hdr != CKSUM_NONE ? hdr : trl;
+    sv_t sdk = rq_header(q, "x-amz-sdk-checksum-algorithm");
+    if (sdk.p) {
+        enum cksum_algo sa = cksum_algo_parse(sv_trim(sdk));
+        if (sa == CKSUM_NONE) {
+            q->err_msg = "Checksum algorithm provided is unsupported. Please try again with any of "
+                         "the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]";
+            return -SE_INVALID_REQUEST;
+        }
+        if (algo == CKSUM_NONE) {
+            q->err_msg = "x-amz-sdk-checksum-algorithm specified, but no corresponding "
+                         "x-amz-checksum-* or x-amz-trailer headers were found.";
+            return -SE_INVALID_REQUEST;
+        }
+        if (sa != algo) {
+            /* S3 checks the body against the announced algorithm, finds no value for it */
+            q->err_msg = arena_sprintf(q->a, "The %s you specified did not match the calculated "
+                                       "checksum.", cksum_algo_name(sa));
+            return -SE_BAD_CHECKSUM;
+        }
+    }
+    if (algo != CKSUM_NONE) {
+        cksum_init(&q->cksum, algo);
+        q->cksum_algo = algo;
+        q->cksum_trailer = trl != CKSUM_NONE;
+    }
     return 0;
 }
 
@@ -225,31 +297,7 @@ static int body_setup(rq_t *q, enum body_mode mode, uint64_t max_size)
     } else if (hr->has_length && hr->content_length > max_size) {
         return mode == BODY_OBJECT ? -SE_ENTITY_TOO_LARGE : -SE_MAX_MESSAGE_LENGTH;
     }
-    /* Additional checksum: a header value now, or announced for the trailer. */
-    for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++) {
-        sv_t v = rq_header(q, cksum_header_name((enum cksum_algo)a));
-        if (v.p) {
-            if (q->cksum.algo != CKSUM_NONE)
-                return -SE_INVALID_REQUEST; /* more than one checksum header */
-            cksum_init(&q->cksum, (enum cksum_algo)a);
-            q->cksum_expect = v;
-        }
-    }
-    sv_t tr = rq_header(q, "x-amz-trailer");
-    if (tr.p) {
-        if (!q->chunked)
-            return -SE_INVALID_REQUEST;
-        tr = sv_trim(tr);
-        enum cksum_algo a = CKSUM_NONE;
-        for (int i = CKSUM_CRC32; i <= CKSUM_SHA256; i++)
-            if (sv_caseeq_cstr(tr, cksum_header_name((enum cksum_algo)i)))
-                a = (enum cksum_algo)i;
-        if (a == CKSUM_NONE || q->cksum.algo != CKSUM_NONE)
-            return -SE_INVALID_REQUEST;
-        cksum_init(&q->cksum, a);
-        q->cksum_trailer = true;
-    }
-    return 0;
+    return checksum_setup(q);
 }
 
 static int body_finish(rq_t *q)
@@ -266,28 +314,32 @@ static int body_finish(rq_t *q)
         digest_final(&q->sha256, h);
         q->check_sha256 = false;
         uint8_t want[32];
-        if (q->verify_deferred && !q->sig.content_sha256.len) {
-            /* IAM/STS without x-amz-content-sha256: the body's hash goes into the signature,
-             * checked next by rq_verify_deferred(). */
-            char *hex = arena_alloc(q->a, 65);
-            hex_encode(h, 32, hex);
-            q->sig.content_sha256 = (sv_t){hex, 64};
-        } else if (hex_decode(q->sig.content_sha256, want, 32) != 0 || !ct_eq(h, want, 32)) {
+        if (hex_decode(q->sig.content_sha256, want, 32) != 0 || !ct_eq(h, want, 32))
             return -SE_CONTENT_SHA256_MISMATCH;
-        }
     }
     if (q->cksum.algo != CKSUM_NONE) {
+        enum cksum_algo algo = q->cksum.algo;
         sv_t expect = q->cksum_expect;
-        if (q->cksum_trailer) {
-            expect = aws_chunked_trailer(q->chunked, cksum_header_name(q->cksum.algo));
-            if (!expect.p)
-                return -SE_INVALID_REQUEST;
-        }
         char got[64];
         cksum_final_b64(&q->cksum, got);
         q->cksum.algo = CKSUM_NONE; /* final freed it */
-        if (!sv_eq_cstr(sv_trim(expect), got))
+        if (q->cksum_trailer) {
+            uint8_t raw[48];
+            expect = aws_chunked_trailer(q->chunked, cksum_header_name(algo));
+            if (!expect.p)
+                return -SE_MALFORMED_TRAILER;
+            expect = sv_trim(expect);
+            if (cksum_b64_decode(algo, expect, raw) != 0) {
+                q->err_msg = arena_sprintf(q->a, "Value for %s trailing header is invalid.",
+                                           cksum_header_name(algo));
+                return -SE_INVALID_REQUEST;
+            }
+        }
+        if (!sv_eq_cstr(expect, got)) {
+            q->err_msg = arena_sprintf(q->a, "The %s you specified did not match the calculated "
+                                       "checksum.", cksum_algo_name(algo));
             return -SE_BAD_CHECKSUM;
+        }
         q->cksum_expect = sv_from_cstr(arena_strndup(q->a, got, strlen(got)));
     }
     return 0;
@@ -348,24 +400,12 @@ static int authenticate(rq_t *q)
         q->anonymous = true;
         return 0;
     }
-    /* The credential scope's service routes the request: IAM and STS share this endpoint. */
-    if (sv_eq_cstr(q->sig.service, "iam"))
-        q->svc = SVC_IAM;
-    else if (sv_eq_cstr(q->sig.service, "sts"))
-        q->svc = SVC_STS;
     access_key_t k;
-    bool temporary = sv_starts_with(q->sig.access_key, SV("ASIA"));
-    if (temporary) {
-        /* STS credentials: the session record and the x-amz-security-token (api/sts.c). */
-        if ((rc = sts_session_auth(q, &k)) != 0)
-            return rc;
-    } else {
-        rc = accounts_key_get(q->api->store, q->sig.access_key, &k);
-        if (rc == -ENOENT || (rc == 0 && !k.active))
-            return -SE_INVALID_ACCESS_KEY;
-        if (rc)
-            return rc;
-    }
+    rc = accounts_key_get(q->api->store, q->sig.access_key, &k);
+    if (rc == -ENOENT || (rc == 0 && !k.active))
+        return -SE_INVALID_ACCESS_KEY;
+    if (rc)
+        return rc;
     /* The credential scope must name this server's region (for every service: IAM and STS
      * scopes name it too on our single endpoint). */
     if (!sv_eq_cstr(q->sig.region, q->api->region)) {
@@ -376,34 +416,17 @@ static int authenticate(rq_t *q)
                                      SV_ARG(q->sig.region), q->api->region);
         return q->sig.kind == SIGV4_PRESIGNED ? -SE_AUTH_QUERY_MALFORMED : -SE_AUTH_HEADER_MALFORMED;
     }
-    if (q->svc != SVC_S3 && q->sig.kind == SIGV4_HEADER && !q->sig.content_sha256.len) {
-        /* The signature covers the body's SHA-256: checked when the body is complete. */
-        q->verify_deferred = true;
-        q->verify_secret = arena_strndup(q->a, k.secret, strlen(k.secret));
-    } else if ((rc = sigv4_verify(&sr, &q->sig, sv_from_cstr(k.secret), q->a, &q->sigres)) != 0) {
+    if ((rc = sigv4_verify(&sr, &q->sig, sv_from_cstr(k.secret), q->a, &q->sigres)) != 0)
         return rc;
-    }
     if ((rc = accounts_get(q->api->store, sv_from_cstr(k.account_id), &q->acct)) != 0)
         return rc == -ENOENT ? -SE_INVALID_ACCESS_KEY : rc;
-    if (!temporary && (rc = iam_principal_for_key(q, &k)) != 0)
-        return rc;
     return 0;
-}
-
-int rq_verify_deferred(rq_t *q)
-{
-    if (!q->verify_deferred)
-        return 0;
-    http_req_t *hr = q->hr;
-    sigv4_req_t sr = {hr->method, hr->path, hr->query, hr->headers, hr->nheaders};
-    q->verify_deferred = false;
-    return sigv4_verify(&sr, &q->sig, sv_from_cstr(q->verify_secret), q->a, &q->sigres);
 }
 
 /* Returns HTTP_RESPOND with resp filled, or HTTP_WANT_BODY. */
 static int fail(rq_t *q, http_resp_t *resp, int rc)
 {
-    resp_error(q, resp, rc, q->scope_msg);
+    resp_error(q, resp, rc, q->scope_msg ? q->scope_msg : q->err_msg);
     return HTTP_RESPOND;
 }
 
@@ -432,18 +455,8 @@ static int api_begin(void *ud, http_req_t *hr, http_resp_t *resp)
     if ((rc = authenticate(q)) != 0)
         return fail(q, resp, rc);
 
-    /* IAM and STS (SigV4 service "iam"/"sts"): a Query-protocol form, in the body (POST) or
-     * the query string (GET); the body is buffered and handled by api/iam.c or api/sts.c. */
-    if (q->svc != SVC_S3) {
-        if ((rc = body_setup(q, BODY_BUFFER, FORM_MAX_BYTES)) != 0)
-            return fail(q, resp, rc);
-        q->on_end = q->svc == SVC_IAM ? iam_end : sts_end;
-        return HTTP_WANT_BODY;
-    }
-
     if (sv_starts_with(hr->path, SV("/_strata/"))) {
-        /* The server's root account, signing as its root user (not an IAM user or role). */
-        if (q->anonymous || !q->acct.root || q->principal.type != RQP_ROOT)
+        if (q->anonymous || !q->acct.root)
             return fail(q, resp, -SE_ACCESS_DENIED);
         if ((rc = body_setup(q, BODY_BUFFER, 64 * 1024)) != 0)
             return fail(q, resp, rc);
@@ -480,10 +493,7 @@ static int api_begin(void *ud, http_req_t *hr, http_resp_t *resp)
         else
             return fail(q, resp, rc);
     }
-    /* Authorization (policies come later): the owner's account only.
-     * TEMPORARY until the policy engine (src/policy/) is wired in: IAM users and assumed roles
-     * act with their account's rights here (q->acct is the user's or the role's account), so
-     * a user without any policy can still use the account's buckets. See docs/security.md. */
+    /* Authorization (policies come later): the owner's account only. */
     if (q->anonymous)
         return fail(q, resp, -SE_ACCESS_DENIED);
     if (q->have_bucket && strcmp(q->bucket.owner, q->acct.id) != 0)
@@ -526,7 +536,7 @@ static int api_body(void *ud, http_req_t *hr, const char *p, size_t n, http_resp
     if (rc == 0)
         return 0;
     q->err = rc;
-    resp_error(q, resp, rc, NULL);
+    resp_error(q, resp, rc, q->err_msg);
     resp->close = true; /* the rest of the body is not read */
     return HTTP_RESPOND;
 }
@@ -536,7 +546,7 @@ static void api_end(void *ud, http_req_t *hr, http_resp_t *resp)
     rq_t *q = hr->app;
     int rc = body_finish(q);
     if (rc) {
-        resp_error(q, resp, rc, NULL);
+        resp_error(q, resp, rc, q->err_msg);
         return;
     }
     q->on_end(q, resp);

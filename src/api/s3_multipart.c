@@ -135,6 +135,10 @@ void op_create_multipart(rq_t *q, http_resp_t *resp)
         resp_error(q, resp, rc, NULL);
         return;
     }
+    if ((rc = tagging_from_header(q, &meta)) != 0) { /* the object gets them on Complete */
+        resp_error(q, resp, rc, q->err_msg);
+        return;
+    }
     sv_t ca = rq_header(q, "x-amz-checksum-algorithm");
     if (ca.p) {
         enum cksum_algo algo = cksum_algo_parse(sv_trim(ca));
@@ -397,9 +401,9 @@ static const char *const ck_elems[] = {NULL,           "ChecksumCRC32", "Checksu
                                        "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256"};
 
 /* Composite checksum of the parts (the algorithm over the concatenated raw part checksums,
- * "-N"), as S3 computes it for multipart uploads. CRC64NVME is a full-object checksum on S3
- * (combined CRCs), which is not computed here: no object checksum then. Also verifies the
- * checksums the client put in the request. */
+ * "-N"), as S3 computes it for multipart uploads. CRC64NVME is a full-object checksum on S3:
+ * the parts' CRCs combined with their sizes (cksum_full_object_b64, docs/checksums.md). Also
+ * verifies the checksums the client put in the request. */
 static int composite_checksum(rq_t *q, const store_obj_t *up, const store_mpu_part_ref_t *refs,
                               const sv_t *client_ck, size_t n, store_obj_t *meta,
                               const char **msg)
@@ -412,7 +416,9 @@ static int composite_checksum(rq_t *q, const store_obj_t *up, const store_mpu_pa
         return rc;
     size_t rawlen = cksum_raw_len(algo);
     uint8_t *cat = algo != CKSUM_NONE ? arena_alloc(q->a, rawlen * n + 1) : NULL;
-    bool all = algo != CKSUM_NONE && algo != CKSUM_CRC64NVME;
+    bool all = algo != CKSUM_NONE;
+    sv_t *vals = arena_calloc(q->a, n, sizeof *vals);
+    uint64_t *sizes = arena_calloc(q->a, n, sizeof *sizes);
     size_t j = 0;
     for (size_t i = 0; i < n; i++) {
         while (j < pl.nparts && pl.parts[j].part_number < refs[i].part_number)
@@ -436,9 +442,17 @@ static int composite_checksum(rq_t *q, const store_obj_t *up, const store_mpu_pa
                 return -SE_INVALID_REQUEST;
             }
             memcpy(cat + rawlen * i, raw, rawlen);
+            vals[i] = sv_from_cstr(p->checksum);
+            sizes[i] = p->size;
         }
     }
-    if (all) {
+    if (all && algo == CKSUM_CRC64NVME) {
+        char b64[64];
+        if (cksum_full_object_b64(algo, vals, sizes, n, b64) != 0)
+            return -SE_INTERNAL; /* the values were checked above */
+        snprintf(meta->checksum_algo, sizeof meta->checksum_algo, "%s", cksum_algo_name(algo));
+        snprintf(meta->checksum, sizeof meta->checksum, "%s", b64);
+    } else if (all) {
         cksum_t c;
         char b64[64];
         cksum_init(&c, algo);
@@ -551,7 +565,7 @@ void op_complete_multipart(rq_t *q, http_resp_t *resp)
         enum cksum_algo a = cksum_algo_parse(sv_from_cstr(res.checksum_algo));
         if (a != CKSUM_NONE)
             xml_elem_c(&b, ck_elems[a], res.checksum);
-        xml_elem_c(&b, "ChecksumType", "COMPOSITE");
+        xml_elem_c(&b, "ChecksumType", checksum_type_of(&res));
     }
     buf_puts(&b, "</CompleteMultipartUploadResult>");
     resp_xml(q, resp, 200, &b);

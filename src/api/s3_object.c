@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "s3/range.h"
+#include "s3/tagging.h"
 #include "s3/xml.h"
 
 #include <errno.h>
@@ -29,6 +30,11 @@ bool storage_class_valid(sv_t c)
 void fmt_etag(const char *etag, char *out)
 {
     snprintf(out, 80, "\"%s\"", etag);
+}
+
+const char *checksum_type_of(const store_obj_t *o)
+{
+    return strchr(o->checksum, '-') ? "COMPOSITE" : "FULL_OBJECT";
 }
 
 /* Stored content headers, in the order S3 returns them. */
@@ -128,6 +134,10 @@ int put_object_begin(rq_t *q, http_resp_t *resp)
              SV_ARG(sc.p ? sc : SV("STANDARD")));
     if ((rc = collect_attrs(q, &pc->meta)) != 0)
         goto fail;
+    if ((rc = tagging_from_header(q, &pc->meta)) != 0) {
+        resp_error(q, resp, rc, q->err_msg);
+        return -1;
+    }
     sv_t cmd5 = rq_header(q, "content-md5");
     if (cmd5.p) {
         if (base64_decode(sv_trim(cmd5), pc->md5, sizeof pc->md5) != 16) {
@@ -177,17 +187,11 @@ void put_object_end(rq_t *q, http_resp_t *resp)
         return;
     }
     hex_encode(md5, 16, pc->meta.etag);
-    if (q->cksum_expect.len) {
+    if (q->cksum_algo != CKSUM_NONE && q->cksum_expect.len) {
         /* body_finish verified it and left the base64 value in cksum_expect */
-        enum cksum_algo algo = CKSUM_NONE;
-        for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++)
-            if (rq_header(q, cksum_header_name((enum cksum_algo)a)).p ||
-                sv_caseeq_cstr(sv_trim(rq_header(q, "x-amz-trailer")), cksum_header_name((enum cksum_algo)a)))
-                algo = (enum cksum_algo)a;
-        if (algo != CKSUM_NONE) {
-            snprintf(pc->meta.checksum_algo, sizeof pc->meta.checksum_algo, "%s", cksum_algo_name(algo));
-            snprintf(pc->meta.checksum, sizeof pc->meta.checksum, SV_FMT, SV_ARG(q->cksum_expect));
-        }
+        snprintf(pc->meta.checksum_algo, sizeof pc->meta.checksum_algo, "%s",
+                 cksum_algo_name(q->cksum_algo));
+        snprintf(pc->meta.checksum, sizeof pc->meta.checksum, SV_FMT, SV_ARG(q->cksum_expect));
     }
     store_put_t *p = q->put;
     q->put = NULL; /* commit frees it whatever happens */
@@ -207,6 +211,7 @@ void put_object_end(rq_t *q, http_resp_t *resp)
             if (*c >= 'A' && *c <= 'Z')
                 *c = (char)(*c + 32);
         resp_header(q, resp, name, pc->meta.checksum);
+        resp_header(q, resp, "x-amz-checksum-type", "FULL_OBJECT");
     }
 }
 
@@ -283,7 +288,7 @@ static void get_stream_close(void *ctx)
     free(gs);
 }
 
-static void object_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o)
+static void object_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o, bool ranged)
 {
     char etag[80], date[40];
     fmt_etag(o->etag, etag);
@@ -314,13 +319,21 @@ static void object_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o)
     }
     if (strcmp(o->storage_class, "STANDARD") != 0 && o->storage_class[0])
         resp_header(q, resp, "x-amz-storage-class", o->storage_class);
-    if (o->checksum_algo[0] && sv_caseeq_cstr(rq_header(q, "x-amz-checksum-mode"), "ENABLED")) {
+    if (o->ntags) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", o->ntags);
+        resp_header(q, resp, "x-amz-tagging-count", n);
+    }
+    /* The whole object's checksum, on request, and not for a range (S3 has none for it). */
+    if (o->checksum_algo[0] && !ranged &&
+        sv_caseeq_cstr(rq_header(q, "x-amz-checksum-mode"), "ENABLED")) {
         char name[48];
         snprintf(name, sizeof name, "x-amz-checksum-%s", o->checksum_algo);
         for (char *c = name; *c; c++)
             if (*c >= 'A' && *c <= 'Z')
                 *c = (char)(*c + 32);
         resp_header(q, resp, arena_strndup(q->a, name, strlen(name)), o->checksum);
+        resp_header(q, resp, "x-amz-checksum-type", checksum_type_of(o));
     }
 }
 
@@ -370,7 +383,7 @@ void op_get_object(rq_t *q, http_resp_t *resp)
     }
     uint64_t len = r == RANGE_OK ? last - first + 1 : o.size;
     resp_empty(q, resp, r == RANGE_OK ? 206 : 200);
-    object_headers(q, resp, &o);
+    object_headers(q, resp, &o, r == RANGE_OK);
     part_number_headers(q, resp, &o, by_part);
     if (r == RANGE_OK) {
         char cr[96];
@@ -555,9 +568,24 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
             return;
         }
     }
+    sv_t tdir = rq_header(q, "x-amz-tagging-directive");
+    bool replace_tags = false;
+    if (tdir.p) {
+        if (sv_eq_cstr(tdir, "REPLACE"))
+            replace_tags = true;
+        else if (!sv_eq_cstr(tdir, "COPY")) {
+            resp_error(q, resp, -SE_INVALID_ARGUMENT, "Unknown tagging directive.");
+            return;
+        }
+    }
     sv_t sc = rq_header(q, "x-amz-storage-class");
     if (sc.p && !storage_class_valid(sc)) {
         resp_error(q, resp, -SE_INVALID_STORAGE_CLASS, NULL);
+        return;
+    }
+    store_obj_t tagged = {0};
+    if (replace_tags && (rc = tagging_from_header(q, &tagged)) != 0) {
+        resp_error(q, resp, rc, q->err_msg);
         return;
     }
     store_obj_t src;
@@ -586,8 +614,8 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
         meta.attrs = src.attrs;
         meta.nattrs = src.nattrs;
     }
-    meta.tags = src.tags;
-    meta.ntags = src.ntags;
+    meta.tags = replace_tags ? tagged.tags : src.tags;
+    meta.ntags = replace_tags ? tagged.ntags : src.ntags;
     meta.key = arena_svdup(q->a, q->route.key);
     meta.key_len = q->route.key.len;
     snprintf(meta.owner, sizeof meta.owner, "%s", q->acct.id);

@@ -11,6 +11,7 @@
 
 #include <isa-l/crc.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -169,4 +170,133 @@ void cksum_free(cksum_t *c)
 {
     if (c->d.ctx)
         digest_free(&c->d);
+}
+
+/* ---- values and multipart combination ---- */
+
+bool cksum_is_crc(enum cksum_algo a)
+{
+    return a == CKSUM_CRC32 || a == CKSUM_CRC32C || a == CKSUM_CRC64NVME;
+}
+
+int cksum_b64_decode(enum cksum_algo a, sv_t b64, uint8_t *raw)
+{
+    size_t want = cksum_raw_len(a);
+    if (!want || b64.len != 4 * ((want + 2) / 3))
+        return -1;
+    uint8_t tmp[48];
+    long n = base64_decode(b64, tmp, sizeof tmp);
+    if (n < 0 || (size_t)n != want)
+        return -1;
+    memcpy(raw, tmp, want);
+    return 0;
+}
+
+uint64_t cksum_crc_from_raw(enum cksum_algo a, const uint8_t *raw)
+{
+    size_t n = a == CKSUM_CRC64NVME ? 8 : 4;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | raw[i];
+    return v;
+}
+
+static void crc_to_raw(enum cksum_algo a, uint64_t crc, uint8_t *raw)
+{
+    size_t n = a == CKSUM_CRC64NVME ? 8 : 4;
+    for (size_t i = 0; i < n; i++)
+        raw[i] = (uint8_t)(crc >> (8 * (n - 1 - i)));
+}
+
+/* Polynomials in the reflected bit order: bit (w-1) is x^0, bit 0 is x^(w-1). */
+struct crc_poly {
+    uint64_t poly;
+    unsigned width;
+};
+
+static bool crc_poly_of(enum cksum_algo a, struct crc_poly *p)
+{
+    switch (a) {
+    case CKSUM_CRC32:
+        *p = (struct crc_poly){0xEDB88320u, 32};
+        return true;
+    case CKSUM_CRC32C:
+        *p = (struct crc_poly){0x82F63B78u, 32};
+        return true;
+    case CKSUM_CRC64NVME:
+        *p = (struct crc_poly){CRC64NVME_POLY_REFL, 64};
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* a * b modulo the polynomial, both in reflected order. */
+static uint64_t crc_mulmod(const struct crc_poly *p, uint64_t a, uint64_t b)
+{
+    uint64_t m = 1ull << (p->width - 1), r = 0;
+    while (m) {
+        if (a & m)
+            r ^= b;
+        m >>= 1;
+        b = (b & 1) ? (b >> 1) ^ p->poly : b >> 1;
+    }
+    return r;
+}
+
+uint64_t cksum_crc_combine(enum cksum_algo a, uint64_t crc1, uint64_t crc2, uint64_t len2)
+{
+    struct crc_poly p;
+    if (!crc_poly_of(a, &p) || len2 == 0)
+        return len2 == 0 && cksum_is_crc(a) ? crc1 : crc2;
+    /* x^(8·len2) by square-and-multiply: sq runs through x^8, x^16, x^32, ... */
+    uint64_t xn = 1ull << (p.width - 1); /* x^0 */
+    uint64_t sq = 1ull << (p.width - 1 - 8); /* x^8 */
+    for (uint64_t n = len2; n; n >>= 1) {
+        if (n & 1)
+            xn = crc_mulmod(&p, xn, sq);
+        sq = crc_mulmod(&p, sq, sq);
+    }
+    return crc_mulmod(&p, crc1, xn) ^ crc2;
+}
+
+int cksum_composite_b64(enum cksum_algo a, const sv_t *part_b64, size_t nparts, char *out)
+{
+    if (a == CKSUM_NONE || a == CKSUM_CRC64NVME || nparts == 0)
+        return -1;
+    cksum_t c;
+    cksum_init(&c, a);
+    for (size_t i = 0; i < nparts; i++) {
+        uint8_t raw[48];
+        if (cksum_b64_decode(a, part_b64[i], raw) != 0) {
+            cksum_free(&c);
+            return -1;
+        }
+        cksum_update(&c, raw, cksum_raw_len(a));
+    }
+    cksum_final_b64(&c, out);
+    size_t l = strlen(out);
+    snprintf(out + l, 64 - l, "-%zu", nparts);
+    return 0;
+}
+
+int cksum_full_object_b64(enum cksum_algo a, const sv_t *part_b64, const uint64_t *part_sizes,
+                          size_t nparts, char *out)
+{
+    if (!cksum_is_crc(a) || nparts == 0)
+        return -1;
+    uint64_t crc = 0;
+    for (size_t i = 0; i < nparts; i++) {
+        uint8_t raw[48];
+        if (cksum_b64_decode(a, part_b64[i], raw) != 0)
+            return -1;
+        uint64_t pc = cksum_crc_from_raw(a, raw);
+        crc = i == 0 ? pc : cksum_crc_combine(a, crc, pc, part_sizes[i]);
+    }
+    uint8_t raw[8];
+    crc_to_raw(a, crc, raw);
+    size_t n = a == CKSUM_CRC64NVME ? 8 : 4;
+    base64_encode(raw, n, out);
+    out[4 * ((n + 2) / 3)] = 0;
+    return 0;
 }

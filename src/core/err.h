@@ -107,11 +107,14 @@
       "This request does not support content")                                                    \
     X(CONTENT_SHA256_MISMATCH, "XAmzContentSHA256Mismatch", 400,                                   \
       "The provided 'x-amz-content-sha256' header does not match what was computed.")             \
-    X(INVALID_TOKEN, "InvalidToken", 400,                                                          \
-      "The provided token is malformed or otherwise invalid.")                                    \
     X(INVALID_CHECKSUM, "InvalidRequest", 400, "Value for x-amz-checksum header is invalid.")      \
     X(BAD_CHECKSUM, "BadDigest", 400,                                                              \
       "The checksum you specified did not match the calculated checksum.")                        \
+    X(BAD_REQUEST, "BadRequest", 400, "Bad Request")                                               \
+    X(NO_SUCH_TAG_SET, "NoSuchTagSet", 404, "The TagSet does not exist")                           \
+    X(MALFORMED_TRAILER, "MalformedTrailerError", 400,                                             \
+      "The request contained trailing data that was not well-formed or did not conform to our "   \
+      "published schema.")                                                                         \
     X(CORRUPT, "InternalError", 500, "We encountered an internal error. Please try again.")        \
     X(MALFORMED_POLICY_DOCUMENT, "MalformedPolicyDocument", 400,                                   \
       "The policy document is malformed.")                                                         \

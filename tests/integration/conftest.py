@@ -415,3 +415,38 @@ def util():
         data = staticmethod(seeded_bytes)
         md5 = staticmethod(s3sig.md5_hex)
     return U
+
+
+# --------------------------------------------------------------------------------------
+# other clients (test_client_*.py): s3cmd, rclone, s3fs, the AWS CLI with a private HOME
+
+_CLIENT_ENV_DROP = ("AWS_", "RCLONE_", "S3CMD_", "BOTO_")
+_PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def client_env(home, **extra):
+    """Environment for an external client: HOME is `home` (so config, caches and credentials
+    stay per test), nothing inherited that points a client elsewhere (AWS_*, RCLONE_*, proxies;
+    an inherited AWS_CA_BUNDLE makes rclone refuse to start on plain HTTP), plus `extra`."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(_CLIENT_ENV_DROP) and k.lower() not in _PROXY_VARS}
+    os.makedirs(str(home), exist_ok=True)
+    env.update({"HOME": str(home), "XDG_CONFIG_HOME": os.path.join(str(home), ".config"),
+                "XDG_CACHE_HOME": os.path.join(str(home), ".cache"), "LC_ALL": "C.UTF-8"})
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_client(cmd, env, timeout=120, cwd=None, check=True):
+    """Runs a client command line with a time limit; with `check`, a non-zero exit fails the
+    test showing the command, its stdout and its stderr."""
+    try:
+        p = subprocess.run([str(c) for c in cmd], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail("%s: no exit after %ss\nstdout: %s\nstderr: %s" % (
+            " ".join(map(str, cmd)), timeout, e.stdout, e.stderr), pytrace=False)
+    if check:
+        assert p.returncode == 0, "%s failed (%s):\nstdout: %s\nstderr: %s" % (
+            " ".join(map(str, cmd)), p.returncode, p.stdout[-4000:], p.stderr[-4000:])
+    return p

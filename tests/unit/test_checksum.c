@@ -118,6 +118,94 @@ TEST(test_abandoned)
     cksum_free(&c);
 }
 
+
+/* crc(A ‖ B) from crc(A), crc(B), len(B) equals the CRC of the concatenation, for every split of
+ * a text (including empty parts) and every CRC algorithm. */
+TEST(test_crc_combine)
+{
+    static const char text[] = "Combining CRCs without the data: multiply by x^(8n) mod P, then xor.";
+    size_t n = sizeof text - 1;
+    enum cksum_algo crcs[] = {CKSUM_CRC32, CKSUM_CRC32C, CKSUM_CRC64NVME};
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t cut = 0; cut <= n; cut++) {
+            cksum_t a, b, whole;
+            cksum_init(&a, crcs[k]);
+            cksum_init(&b, crcs[k]);
+            cksum_init(&whole, crcs[k]);
+            cksum_update(&a, text, cut);
+            cksum_update(&b, text + cut, n - cut);
+            cksum_update(&whole, text, n);
+            CHECK(cksum_crc_combine(crcs[k], a.crc, b.crc, n - cut) == whole.crc);
+        }
+    }
+    /* a long second part exercises many squarings: 1 MiB of 'a' */
+    size_t big = 1 << 20;
+    char *buf = malloc(big + 3);
+    memset(buf, 'a', big + 3);
+    for (size_t k = 0; k < 3; k++) {
+        cksum_t a, b, whole;
+        cksum_init(&a, crcs[k]);
+        cksum_init(&b, crcs[k]);
+        cksum_init(&whole, crcs[k]);
+        cksum_update(&a, buf, 3);
+        cksum_update(&b, buf + 3, big);
+        cksum_update(&whole, buf, big + 3);
+        CHECK(cksum_crc_combine(crcs[k], a.crc, b.crc, big) == whole.crc);
+    }
+    free(buf);
+}
+
+/* Values computed independently (Python zlib/hashlib) for parts "hello " and "world". */
+TEST(test_multipart_values)
+{
+    char out[64];
+    sv_t crc_parts[] = {SV("7YH59g=="), SV("OncRQw==")};
+    uint64_t sizes[] = {6, 5};
+    CHECK_EQ_INT(cksum_full_object_b64(CKSUM_CRC32, crc_parts, sizes, 2, out), 0);
+    CHECK_EQ_STR(out, "DUoRhQ=="); /* crc32("hello world") */
+    CHECK_EQ_INT(cksum_composite_b64(CKSUM_CRC32, crc_parts, 2, out), 0);
+    CHECK_EQ_STR(out, "1Fu2mQ==-2");
+    sv_t sha_parts[] = {SV("XjI1qDRuWkWF+MWFYvUFK4/iajuxIuHpbHZ4SWTfxGE="),
+                        SV("SG6kYiTRu0+2gPNPfJrZao8k7Ii+c+qOWmxlJg6cuKc=")};
+    CHECK_EQ_INT(cksum_composite_b64(CKSUM_SHA256, sha_parts, 2, out), 0);
+    CHECK_EQ_STR(out, "Zhie15keHg/OBlOZxcoF/BXCgYZaeimRvdZnwUZqkaQ=-2");
+    /* full object for the other CRCs: equal to the one-shot value */
+    enum cksum_algo crcs[] = {CKSUM_CRC32C, CKSUM_CRC64NVME};
+    for (size_t k = 0; k < 2; k++) {
+        char p1[64], p2[64], whole[64];
+        b64_of(crcs[k], "hello ", 6, p1);
+        b64_of(crcs[k], "world", 5, p2);
+        b64_of(crcs[k], "hello world", 11, whole);
+        sv_t parts[] = {sv_from_cstr(p1), sv_from_cstr(p2)};
+        CHECK_EQ_INT(cksum_full_object_b64(crcs[k], parts, sizes, 2, out), 0);
+        CHECK_EQ_STR(out, whole);
+    }
+    /* one part: the composite still gets "-1" */
+    CHECK_EQ_INT(cksum_composite_b64(CKSUM_CRC32, crc_parts, 1, out), 0);
+    CHECK(strlen(out) > 2 && strcmp(out + strlen(out) - 2, "-1") == 0);
+    /* refusals: SHA full-object, CRC64NVME composite, malformed part values */
+    CHECK_EQ_INT(cksum_full_object_b64(CKSUM_SHA256, sha_parts, sizes, 2, out), -1);
+    CHECK_EQ_INT(cksum_composite_b64(CKSUM_CRC64NVME, crc_parts, 2, out), -1);
+    sv_t bad[] = {SV("7YH59g"), SV("OncRQw==")};
+    CHECK_EQ_INT(cksum_composite_b64(CKSUM_CRC32, bad, 2, out), -1);
+    CHECK_EQ_INT(cksum_full_object_b64(CKSUM_CRC32, bad, sizes, 2, out), -1);
+}
+
+TEST(test_b64_decode)
+{
+    uint8_t raw[48];
+    CHECK_EQ_INT(cksum_b64_decode(CKSUM_CRC32, SV("y/Q5Jg=="), raw), 0);
+    CHECK_EQ_INT(cksum_crc_from_raw(CKSUM_CRC32, raw), 0xCBF43926u);
+    CHECK_EQ_INT(cksum_b64_decode(CKSUM_CRC32, SV("y/Q5Jg"), raw), -1);     /* unpadded */
+    CHECK_EQ_INT(cksum_b64_decode(CKSUM_CRC32, SV("cbf43926"), raw), -1);   /* hex */
+    CHECK_EQ_INT(cksum_b64_decode(CKSUM_CRC32C, SV("rosUhgp5mIg="), raw), -1); /* 8 bytes */
+    CHECK_EQ_INT(cksum_b64_decode(CKSUM_CRC64NVME, SV("rosUhgp5mIg="), raw), 0);
+    CHECK(cksum_crc_from_raw(CKSUM_CRC64NVME, raw) == 0xAE8B14860A799888ull);
+    CHECK_EQ_INT(cksum_b64_decode(CKSUM_SHA1, SV("qZk+NkcGgWq6PiVxeFDCbJzQ2J0="), raw), 0);
+    CHECK_EQ_INT(cksum_b64_decode(CKSUM_NONE, SV("AAAA"), raw), -1);
+    CHECK(cksum_is_crc(CKSUM_CRC64NVME) && !cksum_is_crc(CKSUM_SHA1));
+}
+
 int main(void)
 {
     RUN(test_check_values);
@@ -126,5 +214,8 @@ int main(void)
     RUN(test_incremental);
     RUN(test_names);
     RUN(test_abandoned);
+    RUN(test_crc_combine);
+    RUN(test_multipart_values);
+    RUN(test_b64_decode);
     return t_summary("checksum");
 }

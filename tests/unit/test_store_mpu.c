@@ -689,7 +689,7 @@ TEST(test_list_parts_pages)
     store_t *s = fresh(dir, sizeof dir, 50);
     mkbucket(s, "b");
     CHECK_EQ_INT(create_upload(s, "b", "k", id), 0);
-    uint8_t d[10];
+    uint8_t d[32] = {0};
     for (uint32_t pn = 1; pn <= 25; pn++)
         CHECK_EQ_INT(put_part(s, "b", "k", id, pn * 3, d, pn, 0, NULL), 0);
     arena_t *a = arena_new();

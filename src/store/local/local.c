@@ -145,6 +145,7 @@ void store_close(store_t *s)
     pthread_cond_destroy(&s->cv_gc);
     pthread_cond_destroy(&s->cv_commit);
     pthread_mutex_destroy(&s->mu);
+    ls_pins_free(s);
     free(s->data_dir);
     free(s->dir);
     free(s);

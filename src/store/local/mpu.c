@@ -555,7 +555,10 @@ static int apply_complete(ls_wctx_t *w, ls_req_t *r)
         memcpy(o.checksum_algo, m->meta->checksum_algo, sizeof o.checksum_algo);
         memcpy(o.checksum, m->meta->checksum, sizeof o.checksum);
     }
-    o.version_id[0] = 0; /* versioning: assigned where every new version gets one */
+    /* Versioning hook: the version id is assigned where every new version gets one
+     * (ls_apply_put); to report it (x-amz-version-id on Complete), have the put below return
+     * it into mpu_args and copy it to store_mpu_complete's *out. */
+    o.version_id[0] = 0;
     buf_t rec = BUF_INIT;
     ls_rec_encode(&rec, &o, &l, NULL);
     /* Installed exactly like a PUT's record (conditions, replacing the current version and
@@ -899,7 +902,8 @@ static size_t seek_key(uint64_t bid, sv_t s, uint8_t *out)
 {
     be64(out, bid);
     size_t n = s.len < LS_KEY_Q ? s.len : LS_KEY_Q;
-    memcpy(out + LS_BID_LEN, s.p, n);
+    if (n)
+        memcpy(out + LS_BID_LEN, s.p, n);
     return LS_BID_LEN + n;
 }
 

@@ -1,0 +1,404 @@
+"""Additional checksums (x-amz-checksum-*): every algorithm in a header and in aws-chunked
+trailers (unsigned and signed), S3's answers to wrong, malformed and inconsistent values,
+GET/HEAD with x-amz-checksum-mode, and GetObjectAttributes."""
+import base64
+import hashlib
+import zlib
+
+import pytest
+from botocore.exceptions import ClientError
+
+import s3sig
+from conftest import client_error, seeded_bytes
+
+try:
+    from awscrt import checksums as _crt
+except ImportError:  # pragma: no cover - Debian's python3-awscrt is a test dependency
+    _crt = None
+
+ALGOS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
+
+
+def _crc64nvme(data, prev=0):
+    """CRC-64/NVME; prev continues a previous value (chaining, like zlib.crc32)."""
+    poly = 0x9A6C9329AC4BC9B5
+    if not hasattr(_crc64nvme, "table"):
+        t = []
+        for i in range(256):
+            c = i
+            for _ in range(8):
+                c = (c >> 1) ^ poly if c & 1 else c >> 1
+            t.append(c)
+        _crc64nvme.table = t
+    t = _crc64nvme.table
+    c = prev ^ 0xFFFFFFFFFFFFFFFF
+    for b in data:
+        c = (c >> 8) ^ t[(c ^ b) & 0xFF]
+    return c ^ 0xFFFFFFFFFFFFFFFF
+
+
+def _crc32c(data):
+    if _crt is not None:
+        return _crt.crc32c(data)
+    c = 0xFFFFFFFF
+    for b in data:
+        c ^= b
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    return c ^ 0xFFFFFFFF
+
+
+def raw_checksum(algo, data):
+    if algo == "CRC32":
+        return (zlib.crc32(data) & 0xFFFFFFFF).to_bytes(4, "big")
+    if algo == "CRC32C":
+        return _crc32c(data).to_bytes(4, "big")
+    if algo == "CRC64NVME":
+        return _crc64nvme(data).to_bytes(8, "big")
+    if algo == "SHA1":
+        return hashlib.sha1(data).digest()
+    return hashlib.sha256(data).digest()
+
+
+def b64(algo, data):
+    return base64.b64encode(raw_checksum(algo, data)).decode()
+
+
+def hname(algo):
+    return "x-amz-checksum-" + algo.lower()
+
+
+def test_known_values():
+    # the catalogue check values over "123456789"
+    assert raw_checksum("CRC32", b"123456789").hex() == "cbf43926"
+    assert raw_checksum("CRC32C", b"123456789").hex() == "e3069283"
+    assert raw_checksum("CRC64NVME", b"123456789").hex() == "ae8b14860a799888"
+
+
+# --- headers -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("algo", ["CRC32", "CRC32C", "SHA1", "SHA256"])
+def test_boto3_checksum_algorithm(s3, bucket, algo):
+    # botocore computes the value and sends it in x-amz-checksum-<algo> (over http: a header)
+    data = seeded_bytes(len(algo), 70_000)
+    r = s3.put_object(Bucket=bucket, Key="k", Body=data, ChecksumAlgorithm=algo)
+    assert r["Checksum" + algo] == b64(algo, data)
+    assert r["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-type"] == "FULL_OBJECT"
+    h = s3.head_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED")
+    assert h["Checksum" + algo] == b64(algo, data)
+    assert h["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-type"] == "FULL_OBJECT"
+    g = s3.get_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED")
+    assert g["Checksum" + algo] == b64(algo, data)
+    assert g["Body"].read() == data  # botocore also checks the body against the value
+    # without checksum mode, no checksum headers
+    g = s3.get_object(Bucket=bucket, Key="k")
+    assert "Checksum" + algo not in g
+    assert "x-amz-checksum-type" not in g["ResponseMetadata"]["HTTPHeaders"]
+    g["Body"].read()
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_header_each_algorithm(raw, s3, bucket, algo):
+    data = seeded_bytes(7, 33_333)
+    r = raw.put(bucket, "h", data, headers={hname(algo): b64(algo, data)})
+    assert r.status == 200, r
+    assert r.header(hname(algo)) == b64(algo, data)
+    assert r.header("x-amz-checksum-type") == "FULL_OBJECT"
+    r = raw.head(bucket, "h", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert r.header(hname(algo)) == b64(algo, data)
+    assert r.header("x-amz-checksum-type") == "FULL_OBJECT"
+    r = raw.get(bucket, "h", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert r.body == data and r.header(hname(algo)) == b64(algo, data)
+    # a range read has no checksum of its own
+    r = raw.get(bucket, "h", headers={"x-amz-checksum-mode": "ENABLED", "Range": "bytes=0-9"})
+    assert r.status == 206 and r.body == data[:10]
+    assert r.header(hname(algo)) is None and r.header("x-amz-checksum-type") is None
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_header_wrong_value(raw, s3, bucket, algo):
+    s3.put_object(Bucket=bucket, Key="h", Body=b"original")
+    data = seeded_bytes(8, 5000)
+    wrong = base64.b64encode(b"\x01" * len(raw_checksum(algo, b""))).decode()
+    r = raw.put(bucket, "h", data, headers={hname(algo): wrong})
+    assert (r.status, r.error_code) == (400, "BadDigest"), r
+    assert r.xml.findtext("Message") == \
+        "The %s you specified did not match the calculated checksum." % algo
+    # malformed values: hex, unpadded base64, wrong length
+    good = b64(algo, data)
+    for bad in (raw_checksum(algo, data).hex(), good.rstrip("="),
+                base64.b64encode(raw_checksum(algo, data) + b"x").decode()):
+        if bad == good:
+            continue
+        r = raw.put(bucket, "h", data, headers={hname(algo): bad})
+        assert (r.status, r.error_code) == (400, "InvalidRequest"), (bad, r)
+        assert r.xml.findtext("Message") == "Value for %s header is invalid." % hname(algo)
+    assert s3.get_object(Bucket=bucket, Key="h")["Body"].read() == b"original"
+
+
+def test_wrong_crc32_raw_signer(raw, s3, bucket):
+    # the issue's case: a deliberately wrong x-amz-checksum-crc32, signed by hand
+    s3.put_object(Bucket=bucket, Key="w", Body=b"before")
+    r = raw.put(bucket, "w", b"after", headers={"x-amz-checksum-crc32": s3sig.crc32_b64(b"nope")})
+    assert (r.status, r.error_code) == (400, "BadDigest"), r
+    assert s3.get_object(Bucket=bucket, Key="w")["Body"].read() == b"before"
+
+
+def test_sdk_checksum_algorithm_rules(raw, bucket):
+    data = b"123456789"
+    crc = {"x-amz-checksum-crc32": "y/Q5Jg=="}
+    r = raw.put(bucket, "s", data, headers={"x-amz-sdk-checksum-algorithm": "CRC32"})
+    assert (r.status, r.error_code) == (400, "InvalidRequest"), r
+    assert r.xml.findtext("Message") == (
+        "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or "
+        "x-amz-trailer headers were found.")
+    r = raw.put(bucket, "s", data, headers=dict(crc, **{"x-amz-sdk-checksum-algorithm": "SHA256"}))
+    assert (r.status, r.error_code) == (400, "BadDigest"), r
+    assert r.xml.findtext("Message") == "The SHA256 you specified did not match the calculated checksum."
+    r = raw.put(bucket, "s", data, headers=dict(crc, **{"x-amz-sdk-checksum-algorithm": "MD4"}))
+    assert (r.status, r.error_code) == (400, "InvalidRequest"), r
+    assert "Checksum algorithm provided is unsupported" in r.xml.findtext("Message")
+    r = raw.put(bucket, "s", data, headers=dict(crc, **{"x-amz-sdk-checksum-algorithm": "crc32"}))
+    assert r.status == 200, r
+    r = raw.put(bucket, "s", data, headers=dict(crc, **{"x-amz-checksum-crc32c": "4waSgw=="}))
+    assert (r.status, r.error_code) == (400, "InvalidRequest"), r
+    assert r.xml.findtext("Message") == \
+        "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
+
+
+# --- trailers ------------------------------------------------------------------------------
+
+def _unsigned_trailer_put(raw, bucket, key, data, algo, value=None, extra=None):
+    value = b64(algo, data) if value is None else value
+    body = s3sig.unsigned_trailer_body(data, 8192, trailer_name=hname(algo), trailer_value=value)
+    headers = [("Content-Encoding", "aws-chunked"),
+               ("x-amz-decoded-content-length", str(len(data))),
+               ("x-amz-trailer", hname(algo)),
+               ("Content-Length", str(len(body)))] + list(extra or [])
+    head, *_ = raw.signed_head_bytes("PUT", "/%s/%s" % (bucket, key), headers,
+                                     s3sig.STREAMING_UNSIGNED_TRAILER)
+    return s3sig.parse_raw_response(s3sig.raw_exchange(raw.host, raw.port, head + body))
+
+
+def _signed_trailer_body(data, chunk, key, seed, amz_date, scope, trailer, bad_sig=False):
+    out, prev = [], seed
+    pieces = [data[i:i + chunk] for i in range(0, len(data), chunk)] + [b""]
+    for piece in pieces:
+        sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, prev,
+                         s3sig.EMPTY_SHA256, s3sig.sha256_hex(piece)])
+        prev = s3sig.hmac_hex(key, sts)
+        out.append(b"%x;chunk-signature=%s\r\n" % (len(piece), prev.encode()))
+        if piece:
+            out.append(piece + b"\r\n")
+    name, value = trailer
+    tline = "%s:%s\n" % (name, value)
+    sts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, scope, prev,
+                     s3sig.sha256_hex(tline.encode())])
+    tsig = s3sig.hmac_hex(key, sts)
+    if bad_sig:
+        tsig = ("0" if tsig[0] != "0" else "1") + tsig[1:]
+    out.append(("%s:%s\r\nx-amz-trailer-signature:%s\r\n\r\n" % (name, value, tsig)).encode())
+    return b"".join(out)
+
+
+def _signed_trailer_put(raw, bucket, key, data, algo, value=None, bad_sig=False):
+    value = b64(algo, data) if value is None else value
+    chunk = 8192
+    # the body length does not depend on signature values: build once with a dummy key
+    probe = _signed_trailer_body(data, chunk, b"k", "0" * 64, "d", "s", (hname(algo), value))
+    headers = [("Content-Encoding", "aws-chunked"),
+               ("x-amz-decoded-content-length", str(len(data))),
+               ("x-amz-trailer", hname(algo)),
+               ("Content-Length", str(len(probe)))]
+    head, sig, key_, scope, amz_date = raw.signed_head_bytes(
+        "PUT", "/%s/%s" % (bucket, key), headers, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
+    body = _signed_trailer_body(data, chunk, key_, sig, amz_date, scope, (hname(algo), value),
+                                bad_sig)
+    assert len(body) == len(probe)
+    return s3sig.parse_raw_response(s3sig.raw_exchange(raw.host, raw.port, head + body))
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
+def test_trailer_each_algorithm(raw, s3, bucket, algo, signed):
+    put = _signed_trailer_put if signed else _unsigned_trailer_put
+    data = seeded_bytes(len(algo) + signed, 20_000)
+    r = put(raw, bucket, "t", data, algo)
+    assert r is not None and r.status == 200, r
+    assert r.header(hname(algo)) == b64(algo, data)
+    r = raw.head(bucket, "t", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert r.header(hname(algo)) == b64(algo, data)
+    assert s3.get_object(Bucket=bucket, Key="t")["Body"].read() == data
+    # a wrong trailer value: BadDigest, nothing stored
+    wrong = b64(algo, b"something else")
+    r = put(raw, bucket, "t", seeded_bytes(99, 20_000), algo, value=wrong)
+    assert r is not None and (r.status, r.error_code) == (400, "BadDigest"), r
+    assert r.xml.findtext("Message") == \
+        "The %s you specified did not match the calculated checksum." % algo
+    # a malformed trailer value
+    r = put(raw, bucket, "t", seeded_bytes(98, 1000), algo, value="not-base64!")
+    assert r is not None and (r.status, r.error_code) == (400, "InvalidRequest"), r
+    assert r.xml.findtext("Message") == "Value for %s trailing header is invalid." % hname(algo)
+    assert s3.get_object(Bucket=bucket, Key="t")["Body"].read() == data
+
+
+def test_signed_trailer_bad_signature(raw, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="ts", Body=b"keep")
+    r = _signed_trailer_put(raw, bucket, "ts", seeded_bytes(3, 10_000), "CRC32C", bad_sig=True)
+    assert r is not None and (r.status, r.error_code) == (403, "SignatureDoesNotMatch"), r
+    assert s3.get_object(Bucket=bucket, Key="ts")["Body"].read() == b"keep"
+
+
+def test_trailer_with_sdk_algorithm(raw, bucket):
+    data = seeded_bytes(4, 3000)
+    r = _unsigned_trailer_put(raw, bucket, "sdk", data, "SHA256",
+                              extra=[("x-amz-sdk-checksum-algorithm", "SHA256")])
+    assert r is not None and r.status == 200, r
+    r = _unsigned_trailer_put(raw, bucket, "sdk", data, "SHA256",
+                              extra=[("x-amz-checksum-crc32", b64("CRC32", data))])
+    assert r is not None and (r.status, r.error_code) == (400, "InvalidRequest"), r
+
+
+def test_trailer_announced_but_missing(raw, s3, bucket):
+    data = seeded_bytes(5, 100)
+    body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data)
+    headers = [("Content-Encoding", "aws-chunked"),
+               ("x-amz-decoded-content-length", str(len(data))),
+               ("x-amz-trailer", "x-amz-checksum-crc32"),
+               ("Content-Length", str(len(body)))]
+    head, *_ = raw.signed_head_bytes("PUT", "/%s/missing" % bucket, headers,
+                                     s3sig.STREAMING_UNSIGNED_TRAILER)
+    r = s3sig.parse_raw_response(s3sig.raw_exchange(raw.host, raw.port, head + body))
+    assert r is not None and (r.status, r.error_code) == (400, "MalformedTrailerError"), r
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="missing")
+
+
+def test_trailer_unknown_name(raw, bucket):
+    data = b"abc"
+    r = _unsigned_trailer_put(raw, bucket, "u", data, "CRC32",
+                              extra=[])  # sanity: works
+    assert r.status == 200, r
+    body = s3sig.unsigned_trailer_body(data, 8192, trailer_name="x-amz-checksum-md5",
+                                       trailer_value="AAAA")
+    headers = [("Content-Encoding", "aws-chunked"),
+               ("x-amz-decoded-content-length", str(len(data))),
+               ("x-amz-trailer", "x-amz-checksum-md5"),
+               ("Content-Length", str(len(body)))]
+    head, *_ = raw.signed_head_bytes("PUT", "/%s/u" % bucket, headers,
+                                     s3sig.STREAMING_UNSIGNED_TRAILER)
+    r = s3sig.parse_raw_response(s3sig.raw_exchange(raw.host, raw.port, head + body))
+    assert r is not None and (r.status, r.error_code) == (400, "InvalidRequest"), r
+
+
+def test_copy_keeps_checksum(s3, bucket):
+    data = seeded_bytes(6, 1234)
+    s3.put_object(Bucket=bucket, Key="src", Body=data, ChecksumAlgorithm="SHA256")
+    s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+    h = s3.head_object(Bucket=bucket, Key="dst", ChecksumMode="ENABLED")
+    assert h["ChecksumSHA256"] == b64("SHA256", data)
+
+
+# --- GetObjectAttributes --------------------------------------------------------------------
+
+def test_get_object_attributes(s3, bucket):
+    data = seeded_bytes(9, 4321)
+    put = s3.put_object(Bucket=bucket, Key="a", Body=data, ChecksumAlgorithm="CRC32",
+                        StorageClass="STANDARD_IA")
+    r = s3.get_object_attributes(Bucket=bucket, Key="a",
+                                 ObjectAttributes=["ETag", "Checksum", "ObjectParts",
+                                                   "StorageClass", "ObjectSize"])
+    assert r["ETag"] == put["ETag"].strip('"')  # no quotes here, as on S3
+    assert r["Checksum"]["ChecksumCRC32"] == b64("CRC32", data)
+    assert "ObjectParts" not in r  # a single-part object
+    assert r["StorageClass"] == "STANDARD_IA"
+    assert r["ObjectSize"] == len(data)
+    assert r["LastModified"] == s3.head_object(Bucket=bucket, Key="a")["LastModified"]
+    r = s3.get_object_attributes(Bucket=bucket, Key="a", ObjectAttributes=["ObjectSize"])
+    assert r["ObjectSize"] == len(data) and "ETag" not in r and "Checksum" not in r
+    # no checksum: no Checksum element
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
+    r = s3.get_object_attributes(Bucket=bucket, Key="plain", ObjectAttributes=["Checksum", "ETag"])
+    assert "Checksum" not in r and r["ETag"] == s3sig.md5_hex(b"x")
+    with pytest.raises(ClientError) as e:
+        s3.get_object_attributes(Bucket=bucket, Key="nope", ObjectAttributes=["ETag"])
+    assert client_error(e) == (404, "NoSuchKey")
+
+
+def test_get_object_attributes_xml_and_errors(raw, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="x", Body=b"hello", ChecksumAlgorithm="SHA1")
+    r = raw.get(bucket, "x", query=[("attributes", None)],
+                headers={"x-amz-object-attributes": "ObjectSize,ETag,Checksum,StorageClass"})
+    assert r.status == 200, r
+    root = r.xml
+    ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+    assert root.tag == ns + "GetObjectAttributesResponse"
+    # S3's element order whatever the order asked for
+    assert [c.tag[len(ns):] for c in root] == ["ETag", "Checksum", "StorageClass", "ObjectSize"]
+    ck = root.find(ns + "Checksum")
+    assert ck.findtext(ns + "ChecksumSHA1") == b64("SHA1", b"hello")
+    assert ck.findtext(ns + "ChecksumType") == "FULL_OBJECT"
+    r = raw.get(bucket, "x", query=[("attributes", None)])
+    assert (r.status, r.error_code) == (400, "InvalidArgument"), r
+    r = raw.get(bucket, "x", query=[("attributes", None)],
+                headers={"x-amz-object-attributes": "ETag,Bogus"})
+    assert (r.status, r.error_code) == (400, "InvalidArgument"), r
+
+
+# --- multipart --------------------------------------------------------------------------------
+
+MIB5 = 5 * 1024 * 1024
+
+
+def test_multipart_crc64nvme_full_object(raw, s3, bucket):
+    # CRC64NVME uploads get a FULL_OBJECT checksum: the parts' CRCs combined (no data re-read)
+    part1, part2 = bytes(range(256)) * (MIB5 // 256), seeded_bytes(12, 1000)
+    c1 = _crc64nvme(part1)
+    c2 = _crc64nvme(part2)
+    whole = _crc64nvme(part2, c1)  # chaining over the concatenation, independent of combining
+    enc = lambda c: base64.b64encode(c.to_bytes(8, "big")).decode()
+    r = raw.request("POST", "/%s/mp" % bucket, query=[("uploads", None)],
+                    headers={"x-amz-checksum-algorithm": "CRC64NVME"})
+    assert r.status == 200, r
+    uid = r.xml.findtext("{http://s3.amazonaws.com/doc/2006-03-01/}UploadId")
+    etags = []
+    for n, (data, c) in enumerate([(part1, c1), (part2, c2)], 1):
+        r = raw.request("PUT", "/%s/mp" % bucket, query=[("partNumber", str(n)), ("uploadId", uid)],
+                        body=data, headers={"x-amz-checksum-crc64nvme": enc(c)}, payload="UNSIGNED-PAYLOAD")
+        assert r.status == 200, r
+        etags.append(r.header("ETag"))
+    body = ("<CompleteMultipartUpload>%s</CompleteMultipartUpload>" % "".join(
+        "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>" % (i + 1, e)
+        for i, e in enumerate(etags))).encode()
+    r = raw.request("POST", "/%s/mp" % bucket, query=[("uploadId", uid)], body=body)
+    assert r.status == 200, r
+    ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+    assert r.xml.findtext(ns + "ChecksumCRC64NVME") == enc(whole)
+    assert r.xml.findtext(ns + "ChecksumType") == "FULL_OBJECT"
+    h = raw.head(bucket, "mp", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert h.header("x-amz-checksum-crc64nvme") == enc(whole)
+    assert h.header("x-amz-checksum-type") == "FULL_OBJECT"
+
+
+def test_multipart_composite_and_attributes(s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="cmp", ChecksumAlgorithm="CRC32")
+    parts = [seeded_bytes(20, MIB5), seeded_bytes(21, 777)]
+    done = []
+    for n, data in enumerate(parts, 1):
+        r = s3.upload_part(Bucket=bucket, Key="cmp", UploadId=up["UploadId"], PartNumber=n,
+                           Body=data, ChecksumAlgorithm="CRC32")
+        assert r["ChecksumCRC32"] == b64("CRC32", data)
+        done.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]})
+    r = s3.complete_multipart_upload(Bucket=bucket, Key="cmp", UploadId=up["UploadId"],
+                                     MultipartUpload={"Parts": done})
+    raws = b"".join(raw_checksum("CRC32", d) for d in parts)
+    want = base64.b64encode((zlib.crc32(raws) & 0xFFFFFFFF).to_bytes(4, "big")).decode() + "-2"
+    assert r["ChecksumCRC32"] == want
+    h = s3.head_object(Bucket=bucket, Key="cmp", ChecksumMode="ENABLED")
+    assert h["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-type"] == "COMPOSITE"
+    a = s3.get_object_attributes(Bucket=bucket, Key="cmp",
+                                 ObjectAttributes=["ETag", "Checksum", "ObjectParts", "ObjectSize"])
+    assert a["ETag"].endswith("-2")
+    assert a["Checksum"]["ChecksumCRC32"] == want
+    assert a["ObjectParts"]["TotalPartsCount"] == 2
+    assert a["ObjectSize"] == sum(len(d) for d in parts)
