@@ -85,6 +85,8 @@ int accounts_key_get(store_t *s, sv_t access_key, access_key_t *out)
     copy_str(out->account_id, sizeof out->account_id, o, "account");
     json_t *st = json_object_get(o, "status");
     out->active = !st || strcmp(json_string_value(st) ? json_string_value(st) : "", "Active") == 0;
+    copy_str(out->user, sizeof out->user, o, "user");
+    out->created = (int64_t)json_integer_value(json_object_get(o, "created"));
     json_decref(o);
     return 0;
 }
@@ -143,10 +145,23 @@ static bool exists(store_t *s, const char *ns, const char *key)
 static int put_key(store_t *s, const access_key_t *k)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "secret", k->secret, "account", k->account_id,
-                          "status", k->active ? "Active" : "Inactive", "created", (json_int_t)time(NULL));
+                          "status", k->active ? "Active" : "Inactive", "created",
+                          (json_int_t)(k->created ? k->created : time(NULL)));
+    if (k->user[0])
+        json_object_set_new(o, "user", json_string(k->user));
     int rc = put_json(s, "keys", k->access_key, o);
     json_decref(o);
     return rc;
+}
+
+int accounts_key_put(store_t *s, const access_key_t *k)
+{
+    return put_key(s, k);
+}
+
+int accounts_key_delete(store_t *s, sv_t access_key)
+{
+    return store_meta_delete(s, "keys", access_key);
 }
 
 static int create_locked(store_t *s, const char *name, const char *access_key, const char *secret,

@@ -8,6 +8,7 @@
 #ifndef STRATA_API_ACCOUNTS_H
 #define STRATA_API_ACCOUNTS_H
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/str.h"
 #include "store/store.h"
@@ -26,6 +27,8 @@ typedef struct access_key {
     char secret[132];
     char account_id[16];
     bool active;
+    char user[72];   /* IAM user name the key belongs to; "" for the account's root user */
+    int64_t created; /* seconds since the epoch (0 if unknown) */
 } access_key_t;
 
 /* Ensures the root account and its keys exist. env_access/env_secret may be NULL. When keys
@@ -40,6 +43,10 @@ int accounts_key_get(store_t *s, sv_t access_key, access_key_t *out); /* -ENOENT
 int accounts_create(store_t *s, const char *name, const char *access_key, const char *secret,
                     const char *canonical_id, const char *display_name, const char *email,
                     account_t *acct, access_key_t *key);
+
+/* Writes (creates or replaces) an access key record, e.g. an IAM user's key. */
+int accounts_key_put(store_t *s, const access_key_t *k);
+int accounts_key_delete(store_t *s, sv_t access_key); /* -ENOENT */
 
 /* Validation used by create (exposed for tests). */
 bool accounts_valid_access_key(const char *k);

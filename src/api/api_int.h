@@ -30,6 +30,25 @@ enum body_mode { BODY_NONE = 0, BODY_BUFFER, BODY_OBJECT };
 typedef struct rq rq_t;
 typedef void (*op_fn)(rq_t *q, http_resp_t *resp);
 
+/* Which API a request speaks, from its SigV4 credential scope (api/query.h for IAM/STS). */
+enum rq_svc { SVC_S3 = 0, SVC_IAM, SVC_STS };
+
+/* Who made the request (api/iam.c, api/sts.c fill it at authentication). Strings live in the
+ * request arena. */
+enum rq_ptype { RQP_ANONYMOUS = 0, RQP_ROOT /* the account's root user */, RQP_USER,
+                RQP_ASSUMED_ROLE };
+typedef struct rq_principal {
+    enum rq_ptype type;
+    const char *arn;     /* arn:aws:iam::ACCT:root | arn:aws:iam::ACCT:user/PATH/NAME |
+                          * arn:aws:sts::ACCT:assumed-role/ROLE/SESSION */
+    const char *user_id; /* account id (root), AIDA... (user), AROA...:SESSION (assumed role) */
+    const char *name;    /* IAM user name or role name; "" for root */
+    const char *session; /* assumed role: the RoleSessionName */
+    const char *role_arn; /* assumed role: arn:aws:iam::ACCT:role/PATH/ROLE */
+    const char *session_policy; /* STS session policy (JSON) or NULL */
+    bool temporary;      /* authenticated with STS temporary credentials */
+} rq_principal_t;
+
 typedef struct rq {
     api_t *api;
     http_req_t *hr;
@@ -68,6 +87,13 @@ typedef struct rq {
     int err; /* sticky body error */
     void *opctx; /* the operation's own state between begin and end */
     const char *scope_msg; /* message for a credential-scope error */
+    /* identity and access (api/iam.c, api/sts.c) */
+    enum rq_svc svc;
+    rq_principal_t principal;
+    /* IAM/STS header-signed requests without x-amz-content-sha256 sign the body's hash: the
+     * signature is checked once the body has arrived (rq_verify_deferred), with this secret. */
+    bool verify_deferred;
+    const char *verify_secret;
     /* The additional checksum algorithm of the body (header or trailer), kept after cksum has
      * been finalised; CKSUM_NONE if the request had none. */
     enum cksum_algo cksum_algo;
@@ -144,6 +170,19 @@ const char *checksum_type_of(const store_obj_t *o);
 
 /* Admin API (api/admin.c): paths under /_strata/admin/, root account only. */
 void admin_dispatch(rq_t *q, http_resp_t *resp);
+
+/* IAM and STS Query APIs (api/iam.c, api/sts.c): on_end handlers for the buffered form body. */
+void iam_end(rq_t *q, http_resp_t *resp);
+void sts_end(rq_t *q, http_resp_t *resp);
+/* Completes a signature check deferred to the end of the body (0 when none was deferred). */
+int rq_verify_deferred(rq_t *q);
+/* Fills q->principal for a long-term key: the account's root user, or the IAM user the key
+ * belongs to (-SE_INVALID_ACCESS_KEY if that user is gone). */
+int iam_principal_for_key(rq_t *q, const access_key_t *k);
+/* Authenticates an STS temporary key (ASIA...): loads the session, checks the security token
+ * (-SE_INVALID_TOKEN, -SE_EXPIRED_TOKEN), fills *k (secret, account) and q->principal.
+ * -SE_INVALID_ACCESS_KEY if there is no such session. */
+int sts_session_auth(rq_t *q, access_key_t *k);
 
 /* Shared helpers */
 bool storage_class_valid(sv_t c);

@@ -107,6 +107,8 @@
       "This request does not support content")                                                    \
     X(CONTENT_SHA256_MISMATCH, "XAmzContentSHA256Mismatch", 400,                                   \
       "The provided 'x-amz-content-sha256' header does not match what was computed.")             \
+    X(INVALID_TOKEN, "InvalidToken", 400,                                                          \
+      "The provided token is malformed or otherwise invalid.")                                    \
     X(INVALID_CHECKSUM, "InvalidRequest", 400, "Value for x-amz-checksum header is invalid.")      \
     X(BAD_CHECKSUM, "BadDigest", 400,                                                              \
       "The checksum you specified did not match the calculated checksum.")                        \

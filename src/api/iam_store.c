@@ -1,0 +1,208 @@
+/* IAM records over store_meta. Keys lowercase the name so that "Bob" and "bob" are the same
+ * entity, as IAM treats them. JSON (jansson) keeps the records forward compatible. */
+#include "api/iam_store.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/hash.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const ns_of[IAM_KIND_COUNT] = {"iam-users", "iam-groups", "iam-roles",
+                                                  "iam-policies"};
+
+void iam_lock(void)
+{
+    pthread_mutex_lock(&lock);
+}
+
+void iam_unlock(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+/* "<acct>/<lowercased name>"; names are at most 128 bytes (validated by the callers). */
+static void mkkey(char out[256], const char *acct, sv_t name)
+{
+    size_t n = (size_t)snprintf(out, 256, "%s/", acct);
+    for (size_t i = 0; i < name.len && n < 255; i++)
+        out[n++] = (char)tolower((unsigned char)name.p[i]);
+    out[n] = 0;
+}
+
+static int load(store_t *s, const char *ns, sv_t key, json_t **out)
+{
+    buf_t b = BUF_INIT;
+    int rc = store_meta_get(s, ns, key, &b);
+    if (rc == 0) {
+        *out = json_loadb(b.p ? b.p : "", b.len, 0, NULL);
+        if (!json_is_object(*out)) {
+            json_decref(*out);
+            *out = NULL;
+            rc = -SE_INTERNAL;
+        }
+    }
+    buf_release(&b);
+    return rc;
+}
+
+static int save(store_t *s, const char *ns, sv_t key, json_t *rec)
+{
+    char *txt = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!txt)
+        return -ENOMEM;
+    int rc = store_meta_put(s, ns, key, sv_from_cstr(txt));
+    free(txt);
+    return rc;
+}
+
+int iam_get(store_t *s, enum iam_kind k, const char *acct, sv_t name, json_t **out)
+{
+    char key[256];
+    *out = NULL;
+    if (name.len == 0 || name.len > 128)
+        return -ENOENT;
+    mkkey(key, acct, name);
+    return load(s, ns_of[k], sv_from_cstr(key), out);
+}
+
+int iam_put(store_t *s, enum iam_kind k, const char *acct, const char *name, json_t *rec)
+{
+    char key[256];
+    mkkey(key, acct, sv_from_cstr(name));
+    return save(s, ns_of[k], sv_from_cstr(key), rec);
+}
+
+int iam_del(store_t *s, enum iam_kind k, const char *acct, const char *name)
+{
+    char key[256];
+    mkkey(key, acct, sv_from_cstr(name));
+    return store_meta_delete(s, ns_of[k], sv_from_cstr(key));
+}
+
+struct list_ctx {
+    int (*cb)(void *ctx, json_t *rec);
+    void *ctx;
+};
+
+static int list_cb(void *ctx, sv_t key, sv_t val)
+{
+    struct list_ctx *l = ctx;
+    (void)key;
+    json_t *o = json_loadb(val.p ? val.p : "", val.len, 0, NULL);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return 0; /* an unreadable record is skipped, not fatal to a listing */
+    }
+    int stop = l->cb(l->ctx, o);
+    json_decref(o);
+    return stop;
+}
+
+int iam_list(store_t *s, enum iam_kind k, const char *acct, int (*cb)(void *ctx, json_t *rec),
+             void *ctx)
+{
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%s/", acct);
+    struct list_ctx l = {cb, ctx};
+    return store_meta_list(s, ns_of[k], sv_from_cstr(prefix), list_cb, &l);
+}
+
+int iam_session_put(store_t *s, const char *access_key, json_t *rec)
+{
+    return save(s, "sts-sessions", sv_from_cstr(access_key), rec);
+}
+
+int iam_session_get(store_t *s, sv_t access_key, json_t **out)
+{
+    *out = NULL;
+    if (access_key.len == 0 || access_key.len > 128)
+        return -ENOENT;
+    return load(s, "sts-sessions", access_key, out);
+}
+
+int iam_session_del(store_t *s, sv_t access_key)
+{
+    return store_meta_delete(s, "sts-sessions", access_key);
+}
+
+int iam_token_key(store_t *s, uint8_t key[32])
+{
+    static bool cached;
+    static uint8_t cache[32];
+    int rc = 0;
+    pthread_mutex_lock(&key_lock);
+    if (!cached) {
+        buf_t b = BUF_INIT;
+        rc = store_meta_get(s, "config", SV("sts-token-key"), &b);
+        if (rc == 0) {
+            rc = hex_decode(buf_sv(&b), cache, 32) == 0 ? 0 : -SE_INTERNAL;
+        } else if (rc == -ENOENT) {
+            char hex[65];
+            random_bytes(cache, 32);
+            hex_encode(cache, 32, hex);
+            rc = store_meta_put(s, "config", SV("sts-token-key"), sv_from_cstr(hex));
+            memset(hex, 0, sizeof hex);
+        }
+        buf_release(&b);
+        cached = rc == 0;
+    }
+    if (rc == 0)
+        memcpy(key, cache, 32);
+    pthread_mutex_unlock(&key_lock);
+    return rc;
+}
+
+void iam_gen_id(char *out, const char *prefix, size_t len)
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"; /* 32: no modulo bias */
+    size_t p = strlen(prefix);
+    unsigned char r[64];
+    memcpy(out, prefix, p);
+    random_bytes(r, sizeof r);
+    for (size_t i = p; i < len && i - p < sizeof r; i++)
+        out[i] = al[r[i - p] % 32];
+    out[len] = 0;
+}
+
+void iam_gen_secret(char out[41])
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char r[40];
+    random_bytes(r, sizeof r);
+    for (int i = 0; i < 40; i++)
+        out[i] = al[r[i] % 64];
+    out[40] = 0;
+}
+
+const char *iam_str(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+json_t *iam_obj(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_object(v)) {
+        v = json_object();
+        json_object_set_new(o, k, v);
+    }
+    return v;
+}
+
+json_t *iam_arr(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_array(v)) {
+        v = json_array();
+        json_object_set_new(o, k, v);
+    }
+    return v;
+}

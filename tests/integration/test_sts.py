@@ -1,0 +1,275 @@
+"""STS on the S3 endpoint (SigV4 service "sts"): GetCallerIdentity, GetSessionToken,
+AssumeRole (trust policy, durations, session policy and tags), and temporary credentials
+(x-amz-security-token) for S3, STS and IAM calls: expired and forged tokens are refused."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import (AWS_CLI, Server, client_error, create_account, make_boto3,
+                      random_access_key, random_secret_key, unique_name)
+from test_iam import DOC, boto, trust_doc
+
+
+@pytest.fixture(scope="module")
+def iam(server):
+    return boto("iam", server.endpoint, server.access_key, server.secret_key)
+
+
+@pytest.fixture(scope="module")
+def sts(server):
+    return boto("sts", server.endpoint, server.access_key, server.secret_key)
+
+
+@pytest.fixture(scope="module")
+def account_id(sts):
+    return sts.get_caller_identity()["Account"]
+
+
+@pytest.fixture(scope="module")
+def role(iam, account_id):
+    name = unique_name("role")
+    return iam.create_role(RoleName=name, MaxSessionDuration=7200,
+                           AssumeRolePolicyDocument=json.dumps(trust_doc(account_id)))["Role"]
+
+
+def creds_clients(endpoint, c):
+    args = (endpoint, c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    import boto3
+    from botocore.config import Config
+    s3 = boto3.session.Session().client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=c["AccessKeyId"],
+        aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"],
+        config=Config(region_name="us-east-1", s3={"addressing_style": "path"},
+                      signature_version="s3v4",
+                      retries={"total_max_attempts": 1, "mode": "standard"}))
+    return boto("sts", *args), s3, boto("iam", *args)
+
+
+def test_caller_identity_root(sts, account_id):
+    r = sts.get_caller_identity()
+    assert r["Arn"] == "arn:aws:iam::%s:root" % account_id and r["UserId"] == account_id
+    assert len(account_id) == 12 and account_id.isdigit()
+
+
+def test_caller_identity_user(iam, server, account_id):
+    name = unique_name("u")
+    iam.create_user(UserName=name)
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    r = boto("sts", server.endpoint, k["AccessKeyId"], k["SecretAccessKey"]).get_caller_identity()
+    assert r["Arn"] == "arn:aws:iam::%s:user/%s" % (account_id, name)
+    assert r["UserId"].startswith("AIDA") and r["Account"] == account_id
+
+
+def test_assume_role_and_use_credentials(sts, server, role, account_id, s3):
+    out = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="etl-job", DurationSeconds=900)
+    c, who = out["Credentials"], out["AssumedRoleUser"]
+    assert c["AccessKeyId"].startswith("ASIA") and c["SessionToken"]
+    assert who["Arn"] == "arn:aws:sts::%s:assumed-role/%s/etl-job" % (account_id, role["RoleName"])
+    assert who["AssumedRoleId"] == role["RoleId"] + ":etl-job"
+    left = c["Expiration"].timestamp() - time.time()
+    assert 840 < left <= 905, left
+
+    tsts, ts3, tiam = creds_clients(server.endpoint, c)
+    me = tsts.get_caller_identity()
+    assert me["Arn"] == who["Arn"] and me["UserId"] == who["AssumedRoleId"]
+    assert me["Account"] == account_id
+
+    # S3 with the temporary credentials (acting as the role's account for now).
+    b = unique_name("rb")
+    ts3.create_bucket(Bucket=b)
+    ts3.put_object(Bucket=b, Key="k", Body=b"role data")
+    assert s3.get_object(Bucket=b, Key="k")["Body"].read() == b"role data"
+    assert ts3.get_object(Bucket=b, Key="k")["Body"].read() == b"role data"
+    url = ts3.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "k"}, ExpiresIn=60)
+    import urllib.request
+    assert urllib.request.urlopen(url, timeout=10).read() == b"role data"
+    ts3.delete_object(Bucket=b, Key="k")
+    ts3.delete_bucket(Bucket=b)
+
+    # Assumed roles cannot call IAM until identity policies are enforced.
+    with pytest.raises(ClientError) as e:
+        tiam.list_users()
+    assert client_error(e) == (403, "AccessDenied")
+
+
+def test_assume_role_session_policy_tags_external_id(sts, iam, account_id):
+    trust = trust_doc(account_id)
+    trust["Statement"][0]["Condition"] = {"StringEquals": {"sts:ExternalId": "ext-123"}}
+    r = iam.create_role(RoleName=unique_name("ext"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=r["Arn"], RoleSessionName="s1")
+    assert client_error(e) == (403, "AccessDenied")
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=r["Arn"], RoleSessionName="s1", ExternalId="wrong-id")
+    assert client_error(e) == (403, "AccessDenied")
+    out = sts.assume_role(RoleArn=r["Arn"], RoleSessionName="s1", ExternalId="ext-123",
+                          Policy=json.dumps(DOC), Tags=[{"Key": "project", "Value": "x"}])
+    assert out["Credentials"]["AccessKeyId"].startswith("ASIA")
+    assert 0 < out["PackedPolicySize"] <= 100
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=r["Arn"], RoleSessionName="s1", ExternalId="ext-123",
+                        Policy="{not json")
+    assert client_error(e) == (400, "MalformedPolicyDocument")
+
+
+def test_assume_role_refusals(sts, role, account_id, server, iam):
+    # duration past the role's MaxSessionDuration
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1", DurationSeconds=7201)
+    assert client_error(e) == (400, "ValidationError")
+    assert sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1", DurationSeconds=7200)
+    # bad session name
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role["Arn"], RoleSessionName="bad name!")
+    assert client_error(e) == (400, "ValidationError")
+    # no such role
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn="arn:aws:iam::%s:role/none-%s" % (account_id, unique_name("x")),
+                        RoleSessionName="s1")
+    assert client_error(e) == (403, "AccessDenied")
+    # a trust policy naming another principal only
+    other = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:user/someone" % account_id},
+        "Action": "sts:AssumeRole"}]}
+    r = iam.create_role(RoleName=unique_name("o"), AssumeRolePolicyDocument=json.dumps(other))["Role"]
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=r["Arn"], RoleSessionName="s1")
+    assert client_error(e) == (403, "AccessDenied")
+    # an explicit Deny wins
+    deny = trust_doc(account_id)
+    deny["Statement"].append(dict(deny["Statement"][0], Effect="Deny"))
+    r = iam.create_role(RoleName=unique_name("d"), AssumeRolePolicyDocument=json.dumps(deny))["Role"]
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=r["Arn"], RoleSessionName="s1")
+    assert client_error(e) == (403, "AccessDenied")
+
+
+def test_cross_account_assume_role(server, iam, account_id):
+    other = create_account(server, unique_name("xacct"))
+    osts = boto("sts", server.endpoint, other.access_key, other.secret_key)
+    other_id = osts.get_caller_identity()["Account"]
+    assert other_id != account_id
+    r = iam.create_role(RoleName=unique_name("x"),
+                        AssumeRolePolicyDocument=json.dumps(trust_doc(other_id)))["Role"]
+    out = osts.assume_role(RoleArn=r["Arn"], RoleSessionName="visitor")
+    assert out["AssumedRoleUser"]["Arn"].startswith("arn:aws:sts::%s:assumed-role/" % account_id)
+    # the role trusted by the other account is not assumable by this one
+    r2 = iam.create_role(RoleName=unique_name("y"),
+                         AssumeRolePolicyDocument=json.dumps(trust_doc(other_id)))["Role"]
+    with pytest.raises(ClientError) as e:
+        boto("sts", server.endpoint, server.access_key, server.secret_key).assume_role(
+            RoleArn=r2["Arn"], RoleSessionName="s1")
+    assert client_error(e) == (403, "AccessDenied")
+
+
+def test_get_session_token(iam, server, account_id):
+    name = unique_name("u")
+    iam.create_user(UserName=name)
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    usts = boto("sts", server.endpoint, k["AccessKeyId"], k["SecretAccessKey"])
+    c = usts.get_session_token(DurationSeconds=900)["Credentials"]
+    assert c["AccessKeyId"].startswith("ASIA")
+    tsts, ts3, _ = creds_clients(server.endpoint, c)
+    assert tsts.get_caller_identity()["Arn"] == "arn:aws:iam::%s:user/%s" % (account_id, name)
+    ts3.list_buckets()
+    with pytest.raises(ClientError) as e:
+        tsts.get_session_token()
+    assert client_error(e) == (403, "AccessDenied")
+    with pytest.raises(ClientError) as e:
+        usts.get_session_token(DurationSeconds=129601)
+    assert client_error(e)[1] in ("ValidationError",)
+
+
+def test_forged_and_mismatched_tokens(sts, role, server):
+    c = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="f1")["Credentials"]
+    c2 = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="g1")["Credentials"]
+    tok = c["SessionToken"]
+    flipped = tok[:20] + ("A" if tok[20] != "A" else "B") + tok[21:]
+    cases = {"forged": dict(c, SessionToken=flipped),
+             "other session's token": dict(c, SessionToken=c2["SessionToken"]),
+             "garbage": dict(c, SessionToken="garbage")}
+    for what, bad in cases.items():
+        tsts, ts3, _ = creds_clients(server.endpoint, bad)
+        with pytest.raises(ClientError) as e:
+            ts3.list_buckets()
+        assert client_error(e) == (400, "InvalidToken"), what
+        with pytest.raises(ClientError) as e:
+            tsts.get_caller_identity()
+        assert client_error(e) == (403, "InvalidClientTokenId"), what
+    # no token at all
+    s3 = make_boto3(server.endpoint, c["AccessKeyId"], c["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        s3.list_buckets()
+    assert client_error(e) == (400, "InvalidToken")
+    # wrong secret with the right token
+    _, ts3, _ = creds_clients(server.endpoint, dict(c, SecretAccessKey="x" * 40))
+    with pytest.raises(ClientError) as e:
+        ts3.list_buckets()
+    assert client_error(e) == (403, "SignatureDoesNotMatch")
+
+
+def test_awscli_sts(aws_cli, server, role, account_id, tmp_root):
+    me = json.loads(aws_cli("sts", "get-caller-identity").stdout)
+    assert me["Arn"] == "arn:aws:iam::%s:root" % account_id
+    out = json.loads(aws_cli("sts", "assume-role", "--role-arn", role["Arn"],
+                             "--role-session-name", "cli").stdout)
+    c = out["Credentials"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_ACCESS_KEY_ID": c["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+                "AWS_SESSION_TOKEN": c["SessionToken"], "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_CONFIG_FILE": os.path.join(tmp_root, "aws-config"), "HOME": tmp_root,
+                "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp_root, "none"),
+                "AWS_EC2_METADATA_DISABLED": "true", "AWS_PAGER": ""})
+    p = subprocess.run([AWS_CLI, "--endpoint-url", server.endpoint, "sts", "get-caller-identity"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["Arn"].endswith(":assumed-role/%s/cli" % role["RoleName"])
+    b = unique_name("clirole")
+    p = subprocess.run([AWS_CLI, "--endpoint-url", server.endpoint, "s3", "mb", "s3://" + b],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    subprocess.run([AWS_CLI, "--endpoint-url", server.endpoint, "s3", "rb", "s3://" + b],
+                   env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_expired_credentials(tmp_root):
+    """A server whose STS floor is 2 s (STRATA_STS_MIN_DURATION) shows expiry end to end."""
+    d = os.path.join(tmp_root, "sts-expiry")
+    os.makedirs(d, exist_ok=True)
+    srv = Server(os.path.join(d, "data"), os.path.join(d, "server.log"), random_access_key(),
+                 random_secret_key(), extra_env={"STRATA_STS_MIN_DURATION": "2"})
+    srv.start()
+    try:
+        srv.wait_ready()
+        iam = boto("iam", srv.endpoint, srv.access_key, srv.secret_key)
+        sts = boto("sts", srv.endpoint, srv.access_key, srv.secret_key, parameter_validation=False)
+        acct = sts.get_caller_identity()["Account"]
+        r = iam.create_role(RoleName="short", AssumeRolePolicyDocument=json.dumps(trust_doc(acct)))
+        c = sts.assume_role(RoleArn=r["Role"]["Arn"], RoleSessionName="s1", DurationSeconds=6)["Credentials"]
+        tsts, ts3, _ = creds_clients(srv.endpoint, c)
+        assert tsts.get_caller_identity()["Account"] == acct
+        ts3.list_buckets()
+        time.sleep(max(0.0, c["Expiration"].timestamp() - time.time()) + 1.2)
+        with pytest.raises(ClientError) as e:
+            ts3.list_buckets()
+        assert client_error(e) == (400, "ExpiredToken")
+        with pytest.raises(ClientError) as e:
+            tsts.get_caller_identity()
+        assert client_error(e) == (400, "ExpiredToken")
+        # the expired session record is deleted on sight; the answer stays ExpiredToken
+        with pytest.raises(ClientError) as e:
+            ts3.list_buckets()
+        assert client_error(e) == (400, "ExpiredToken")
+        # a forged token for that key is still refused as invalid
+        _, bad, _ = creds_clients(srv.endpoint, dict(c, SessionToken=c["SessionToken"][:-8] + "AAAAAAA="))
+        with pytest.raises(ClientError) as e:
+            bad.list_buckets()
+        assert client_error(e)[0] in (400, 403) and client_error(e)[1] != "ExpiredToken"
+    finally:
+        rc, hung = srv.stop()
+        assert not hung
+        assert "ERROR: AddressSanitizer" not in srv.log_text()
