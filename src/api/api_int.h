@@ -125,6 +125,16 @@ void op_get_object(rq_t *q, http_resp_t *resp); /* GET and HEAD */
 void op_delete_object(rq_t *q, http_resp_t *resp);
 void op_delete_objects(rq_t *q, http_resp_t *resp);
 void op_copy_object(rq_t *q, http_resp_t *resp);
+/* Versioning (api/s3_versioning.c) */
+void op_put_bucket_versioning(rq_t *q, http_resp_t *resp);
+void op_get_bucket_versioning(rq_t *q, http_resp_t *resp);
+void op_list_object_versions(rq_t *q, http_resp_t *resp);
+/* ?versionId: *out NULL when absent, else the value ("null" or an id); an empty value is
+ * -SE_INVALID_ARGUMENT (answer it with VERSION_ID_EMPTY_MSG). */
+int version_param(rq_t *q, const char **out);
+#define VERSION_ID_EMPTY_MSG "Version id cannot be the empty string"
+/* x-amz-version-id (when vid is non-empty) and x-amz-delete-marker: true (when dm). */
+void version_headers(rq_t *q, http_resp_t *resp, const char *vid, bool dm);
 /* PUT object: begin validates headers and opens the store put; end commits. */
 int put_object_begin(rq_t *q, http_resp_t *resp);
 void put_object_end(rq_t *q, http_resp_t *resp);

@@ -204,6 +204,7 @@ void put_object_end(rq_t *q, http_resp_t *resp)
     fmt_etag(pc->meta.etag, etag);
     resp_empty(q, resp, 200);
     resp_header(q, resp, "ETag", etag);
+    version_headers(q, resp, pc->meta.version_id, false);
     if (pc->meta.checksum_algo[0]) {
         char name[48];
         snprintf(name, sizeof name, "x-amz-checksum-%s", pc->meta.checksum_algo);
@@ -319,6 +320,7 @@ static void object_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o, boo
     }
     if (strcmp(o->storage_class, "STANDARD") != 0 && o->storage_class[0])
         resp_header(q, resp, "x-amz-storage-class", o->storage_class);
+    version_headers(q, resp, o->version_id, false);
     if (o->ntags) {
         char n[24];
         snprintf(n, sizeof n, "%zu", o->ntags);
@@ -341,15 +343,27 @@ void op_get_object(rq_t *q, http_resp_t *resp)
 {
     store_obj_t o;
     store_read_t *rd = NULL;
-    bool present = false;
-    sv_t vid = s3_param(&q->route, "versionId", &present);
-    const char *version = present ? arena_svdup(q->a, vid) : NULL;
-    if (version && strcmp(version, "null") == 0)
-        version = NULL;
-    int rc = store_get(q->api->store, q->route.bucket, q->route.key, version, q->a, &o,
-                       q->head ? NULL : &rd);
+    const char *version;
+    int rc = version_param(q, &version);
+    if (rc) {
+        resp_error(q, resp, rc, VERSION_ID_EMPTY_MSG);
+        return;
+    }
+    memset(&o, 0, sizeof o);
+    rc = store_get(q->api->store, q->route.bucket, q->route.key, version, q->a, &o,
+                   q->head ? NULL : &rd);
     if (rc) {
         resp_error(q, resp, rc, NULL);
+        /* a delete marker: 404 without a version, 405 when asked for by version */
+        if ((rc == -SE_NO_SUCH_KEY || rc == -SE_METHOD_NOT_ALLOWED) && o.delete_marker) {
+            version_headers(q, resp, o.version_id, true);
+            if (rc == -SE_METHOD_NOT_ALLOWED) {
+                char date[40];
+                fmt_http_date(o.mtime_ms, date);
+                resp_header(q, resp, "Last-Modified", arena_strndup(q->a, date, strlen(date)));
+                resp_header(q, resp, "Allow", "DELETE");
+            }
+        }
         return;
     }
     if ((rc = check_conditions(q, &o, "", false)) != 0) {
@@ -416,17 +430,24 @@ void op_get_object(rq_t *q, http_resp_t *resp)
 
 void op_delete_object(rq_t *q, http_resp_t *resp)
 {
-    bool present = false;
-    sv_t vid = s3_param(&q->route, "versionId", &present);
-    const char *version = present ? arena_svdup(q->a, vid) : NULL;
-    if (version && strcmp(version, "null") == 0)
-        version = NULL;
-    int rc = store_delete(q->api->store, q->route.bucket, q->route.key, version);
-    if (rc && rc != -SE_NO_SUCH_KEY) {
+    const char *version;
+    int rc = version_param(q, &version);
+    if (rc) {
+        resp_error(q, resp, rc, VERSION_ID_EMPTY_MSG);
+        return;
+    }
+    store_del_result_t dr;
+    rc = store_delete_version(q->api->store, q->route.bucket, q->route.key, version, &dr);
+    /* DELETE is idempotent: a key or version that is already gone is a success (204) */
+    if (rc && rc != -SE_NO_SUCH_KEY && rc != -SE_NO_SUCH_VERSION) {
         resp_error(q, resp, rc, NULL);
         return;
     }
     resp_empty(q, resp, 204);
+    if (rc == 0)
+        version_headers(q, resp, dr.version_id, dr.delete_marker);
+    else if (version)
+        version_headers(q, resp, version, false);
 }
 
 /* Content-MD5 (or an additional checksum, verified in body_finish) is required for
@@ -479,17 +500,25 @@ void op_delete_objects(rq_t *q, http_resp_t *resp)
     for (xml_node_t *o = xml_child(root, "Object"); o; o = xml_next_named(o)) {
         sv_t key = xml_child_text(o, "Key");
         sv_t vid = xml_child_text(o, "VersionId");
-        const char *version = vid.p && !sv_eq_cstr(vid, "null") ? arena_svdup(q->a, vid) : NULL;
+        const char *version = vid.p ? arena_svdup(q->a, sv_trim(vid)) : NULL;
+        store_del_result_t dr = {0};
         rc = key.len == 0 ? -SE_INVALID_ARGUMENT
              : key.len > MAX_KEY_LEN ? -SE_KEY_TOO_LONG
-                                     : store_delete(q->api->store, q->route.bucket, key, version);
-        if (rc == 0 || rc == -SE_NO_SUCH_KEY) {
+             : (version && !*version) ? -SE_INVALID_VERSION_ID
+                                      : store_delete_version(q->api->store, q->route.bucket, key,
+                                                             version, &dr);
+        if (rc == 0 || rc == -SE_NO_SUCH_KEY || rc == -SE_NO_SUCH_VERSION) {
             if (quiet)
                 continue;
             buf_puts(&b, "<Deleted>");
             xml_elem(&b, "Key", key);
             if (vid.p)
                 xml_elem(&b, "VersionId", vid);
+            if (rc == 0 && dr.delete_marker) {
+                /* a marker was made (no VersionId given), or the version removed was one */
+                xml_elem_c(&b, "DeleteMarker", "true");
+                xml_elem_c(&b, "DeleteMarkerVersionId", dr.version_id);
+            }
             buf_puts(&b, "</Deleted>");
         } else {
             const struct s3err *e = s3err_get(rc);
@@ -524,7 +553,9 @@ int parse_copy_source(rq_t *q, sv_t *bucket, sv_t *key, const char **version)
         if (n < 0)
             return -SE_INVALID_ARGUMENT;
         d[n] = 0;
-        *version = strcmp(d, "null") == 0 ? NULL : d;
+        if (n == 0)
+            return -SE_INVALID_ARGUMENT;
+        *version = d; /* "null" or an id: the store resolves both */
     }
     char *dec = arena_alloc(q->a, path.len + 1);
     long n = sv_url_decode(path, dec, false);
@@ -592,7 +623,11 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
     store_read_t *rd = NULL;
     rc = store_get(q->api->store, sbucket, skey, sversion, q->a, &src, &rd);
     if (rc) {
-        resp_error(q, resp, rc, NULL);
+        resp_error(q, resp, rc == -SE_METHOD_NOT_ALLOWED ? -SE_INVALID_REQUEST : rc,
+                   rc == -SE_METHOD_NOT_ALLOWED ? "The source of a copy request may not "
+                                                  "specifically refer to a delete marker by "
+                                                  "version id."
+                                                : NULL);
         return;
     }
     if ((rc = check_conditions(q, &src, "x-amz-copy-source-", true)) != 0)
@@ -659,6 +694,10 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
         resp_error(q, resp, rc, NULL);
         return;
     }
+    if (src.version_id[0]) /* the source's bucket has versioning configured */
+        resp_header(q, resp, "x-amz-copy-source-version-id",
+                    arena_strndup(q->a, src.version_id, strlen(src.version_id)));
+    version_headers(q, resp, meta.version_id, false);
     char etag[80], lm[32];
     fmt_etag(meta.etag, etag);
     fmt_iso8601(meta.mtime_ms ? meta.mtime_ms : now_ms(), lm);

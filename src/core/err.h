@@ -117,6 +117,9 @@
     X(MALFORMED_TRAILER, "MalformedTrailerError", 400,                                             \
       "The request contained trailing data that was not well-formed or did not conform to our "   \
       "published schema.")                                                                         \
+    X(INVALID_VERSION_ID, "InvalidArgument", 400, "Invalid version id specified")                 \
+    X(ILLEGAL_VERSIONING, "IllegalVersioningConfigurationException", 400,                          \
+      "The Versioning element must be specified")                                                 \
     X(CORRUPT, "InternalError", 500, "We encountered an internal error. Please try again.")        \
     X(MALFORMED_POLICY_DOCUMENT, "MalformedPolicyDocument", 400,                                   \
       "The policy document is malformed.")                                                         \

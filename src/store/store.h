@@ -83,7 +83,10 @@ typedef struct store_obj {
     int64_t mtime_ms;
     char etag[72];          /* without quotes: hex MD5, or "<hex>-N" for multipart */
     char storage_class[24]; /* "STANDARD", "GLACIER", ... */
-    char version_id[64];    /* "" when versioning never applied ("null" semantics) */
+    char version_id[64];    /* "" when versioning never applied to this object (it is the
+                             * "null" version of an unversioned key); "null" for the null
+                             * version of a key in a bucket whose versioning was configured;
+                             * else the opaque id assigned at commit (URL-safe, <= 32 chars) */
     bool delete_marker;
     char owner[64];         /* account id of the writer */
     /* Content headers and user metadata, as lowercase names: "content-type",
@@ -115,10 +118,15 @@ typedef struct store_cond {
     const char *if_match_etag; /* fail -SE_PRECONDITION_FAILED unless current etag equals */
 } store_cond_t;
 
-/* Makes the object durable and visible, replacing the current version (its data queued for
- * GC). meta supplies everything but size/mtime (filled by the store; mtime_ms is used if
- * nonzero). cond may be NULL; it is checked atomically inside the index transaction.
- * Frees p whatever the result. */
+/* Makes the object durable and visible as the current version. Which version it becomes
+ * follows the bucket's versioning state at commit (store_versioning_get): unversioned, it
+ * replaces the current version (its data queued for GC); Enabled, it is added as a new
+ * version with a fresh id; Suspended, it becomes the "null" version, replacing the previous
+ * null version (whose data is queued for GC). meta supplies everything but size/mtime and
+ * version_id (filled by the store: meta->version_id is "" in an unversioned bucket, "null" or
+ * the new id otherwise; mtime_ms is used if nonzero). cond may be NULL; it is checked
+ * atomically inside the index transaction against the current version (a delete marker
+ * counts as no object). Frees p whatever the result. */
 int store_put_commit(store_put_t *p, store_obj_t *meta, const store_cond_t *cond);
 /* Discards an uncommitted put and frees p. */
 void store_put_abort(store_put_t *p);
@@ -130,10 +138,14 @@ int store_obj_update(store_t *s, sv_t bucket, const store_obj_t *meta);
 /* ---- reading ----------------------------------------------------------------------------- */
 typedef struct store_read store_read_t;
 
-/* Looks up the current version (version_id NULL or "") of bucket/key. Fills *out (strings in
- * arena a). If rd is non-NULL, also opens the data for reading: the reader stays valid and
- * consistent even if the object is overwritten or deleted meanwhile.
- * -SE_NO_SUCH_BUCKET, -SE_NO_SUCH_KEY. */
+/* Looks up the current version (version_id NULL or "") of bucket/key, or the given version
+ * ("null" or an id from this store). Fills *out (strings in arena a). If rd is non-NULL, also
+ * opens the data for reading: the reader stays valid and consistent even if the object is
+ * overwritten or deleted meanwhile.
+ * -SE_NO_SUCH_BUCKET, -SE_NO_SUCH_KEY (no current version: out->delete_marker and
+ * out->version_id tell whether the latest version is a delete marker, and its id),
+ * -SE_INVALID_VERSION_ID (not an id this store could have made), -SE_NO_SUCH_VERSION,
+ * -SE_METHOD_NOT_ALLOWED (the version asked for is a delete marker; *out describes it). */
 int store_get(store_t *s, sv_t bucket, sv_t key, const char *version_id, arena_t *a,
               store_obj_t *out, store_read_t **rd);
 /* Reads up to n bytes at off; returns bytes read (0 at end), -SE_CORRUPT on a checksum
@@ -142,8 +154,19 @@ ssize_t store_read(store_read_t *rd, uint64_t off, void *buf, size_t n);
 void store_read_close(store_read_t *rd);
 
 /* ---- deleting ---------------------------------------------------------------------------- */
-/* Removes the current version; its data is queued for GC. -SE_NO_SUCH_KEY if absent,
- * -SE_NO_SUCH_BUCKET. */
+/* Without version_id (NULL or ""): unversioned bucket, removes the current version (data
+ * queued for GC; -SE_NO_SUCH_KEY if absent); Enabled, adds a delete marker (even when the key
+ * has no version); Suspended, adds a "null" delete marker that replaces the null version.
+ * With version_id ("null" or an id): removes exactly that version or delete marker for good;
+ * if it was the latest, the next newest becomes current (or none, if that is a delete
+ * marker). -SE_NO_SUCH_VERSION / -SE_INVALID_VERSION_ID, -SE_NO_SUCH_BUCKET. */
+typedef struct store_del_result {
+    bool delete_marker;  /* a delete marker was created, or the version removed was one */
+    char version_id[64]; /* its version id ("null", an id; "" in an unversioned bucket) */
+} store_del_result_t;
+int store_delete_version(store_t *s, sv_t bucket, sv_t key, const char *version_id,
+                         store_del_result_t *out /* may be NULL */);
+/* store_delete_version without the result. */
 int store_delete(store_t *s, sv_t bucket, sv_t key, const char *version_id);
 
 /* ---- listing ----------------------------------------------------------------------------- */
@@ -167,6 +190,46 @@ typedef struct store_list_result {
  * seek past them, not by scanning their keys. */
 int store_list(store_t *s, sv_t bucket, const store_list_opts_t *o, arena_t *a,
                store_list_result_t *out);
+
+/* ---- versioning -------------------------------------------------------------------------- */
+enum store_versioning {
+    STORE_VERSIONING_OFF = 0, /* never configured */
+    STORE_VERSIONING_ENABLED,
+    STORE_VERSIONING_SUSPENDED,
+};
+/* Sets the bucket's versioning state; it applies to every commit after this returns.
+ * -SE_INVALID_ARGUMENT for STORE_VERSIONING_OFF (a bucket never goes back), -SE_NO_SUCH_BUCKET. */
+int store_versioning_put(store_t *s, sv_t bucket, enum store_versioning v);
+int store_versioning_get(store_t *s, sv_t bucket, enum store_versioning *out);
+
+/* ListObjectVersions. Entries are every version and delete marker whose key starts with
+ * prefix, in key order and newest first within a key, rolled up into common prefixes like
+ * store_list. Listing starts after key_marker (a key or a common prefix returned earlier):
+ * with version_id_marker, after that version of key_marker ("null" or an id; the key's older
+ * versions follow). -SE_INVALID_ARGUMENT for a version_id_marker without key_marker,
+ * -SE_INVALID_VERSION_ID for a malformed one. A page costs O(page * log n). */
+typedef struct store_lv_opts {
+    sv_t prefix;
+    sv_t delimiter;
+    sv_t key_marker;
+    sv_t version_id_marker;
+    size_t max_keys; /* 0..1000; entries = versions + delete markers + common prefixes */
+} store_lv_opts_t;
+
+typedef struct store_lv_result {
+    store_obj_t *vers; /* versions and delete markers in order; attrs/tags not filled;
+                        * version_id "null" for null versions */
+    bool *latest;      /* latest[i]: vers[i] is its key's latest version (IsLatest) */
+    size_t nvers;
+    sv_t *prefixes;
+    size_t nprefixes;
+    bool truncated;
+    sv_t next_key;               /* when truncated: the last key or prefix returned */
+    const char *next_version_id; /* ...and the last version id ("" after a prefix) */
+} store_lv_result_t;
+
+int store_list_versions(store_t *s, sv_t bucket, const store_lv_opts_t *o, arena_t *a,
+                        store_lv_result_t *out);
 
 /* ---- multipart uploads --------------------------------------------------------------------
  * An upload is created for bucket/key and gets an id (STORE_UPLOAD_ID_LEN hex chars; ids sort

@@ -209,6 +209,10 @@ int ls_index_open(store_t *s, size_t map_size)
         mdb_txn_abort(txn);
         goto out_env;
     }
+    if ((mrc = ls_versions_open(s, txn)) != 0) { /* versions, nullver */
+        mdb_txn_abort(txn);
+        goto out_env;
+    }
     mrc = mdb_txn_commit(txn);
     if (mrc)
         goto out_env;
@@ -301,6 +305,11 @@ static int apply_put(wctx_t *w, ls_req_t *r)
     int rc = check_bucket(w, r);
     if (rc < 0)
         return rc;
+    enum store_versioning vs;
+    if ((rc = ls_versioning_state(w->s, w->txn, r->bid, &vs)) < 0)
+        return rc;
+    if (vs != STORE_VERSIONING_OFF)
+        return ls_version_put(w, r, vs); /* versions.c: which version this write becomes */
     uint8_t lk[LS_LKEY_MAX];
     size_t lkn = ls_lkey(r->bid, r->key.p, r->key.len, lk);
     store_obj_t old;
@@ -329,20 +338,16 @@ static int apply_put(wctx_t *w, ls_req_t *r)
     return 0;
 }
 
-static bool version_matches(const char *want, const store_obj_t *o)
-{
-    if (!want || !*want)
-        return true;
-    if (strcmp(want, "null") == 0)
-        return o->version_id[0] == 0;
-    return strcmp(want, o->version_id) == 0;
-}
-
 static int apply_delete(wctx_t *w, ls_req_t *r)
 {
     int rc = check_bucket(w, r);
     if (rc < 0)
         return rc;
+    enum store_versioning vs;
+    if ((rc = ls_versioning_state(w->s, w->txn, r->bid, &vs)) < 0)
+        return rc;
+    if (vs != STORE_VERSIONING_OFF || (r->version_id && *r->version_id))
+        return ls_version_delete(w, r, vs); /* delete markers, or one version for good */
     uint8_t lk[LS_LKEY_MAX];
     size_t lkn = ls_lkey(r->bid, r->key.p, r->key.len, lk);
     store_obj_t old;
@@ -354,8 +359,6 @@ static int apply_delete(wctx_t *w, ls_req_t *r)
     }
     if (orc < 0)
         return orc;
-    if (!version_matches(r->version_id, &old))
-        return -SE_NO_SUCH_VERSION;
     if ((rc = wdel(w, w->s->db_objects, lk, lkn)) < 0)
         return rc;
     if ((rc = ls_gc_layout(w->s, w->txn, &ol)) < 0) {
@@ -392,6 +395,8 @@ static int apply_obj_update(wctx_t *w, ls_req_t *r)
     buf_t b = BUF_INIT;
     ls_rec_encode(&b, &n, &ol, ol.inline_data); /* copies the inline bytes before the put */
     rc = wput(w, w->s->db_objects, lk, lkn, b.p, b.len);
+    if (rc == 0 && old.version_id[0]) /* a versioned key: its `versions` copy too */
+        rc = ls_version_mirror(w, lk, lkn, old.version_id, b.p, b.len);
     buf_release(&b);
     return rc;
 }
@@ -502,7 +507,7 @@ static int apply_bucket_delete(wctx_t *w, ls_req_t *r)
         return rc;
     uint8_t pfx[8];
     be64(pfx, b.id);
-    if (has_prefix(w, w->s->db_objects, pfx, 8))
+    if (has_prefix(w, w->s->db_objects, pfx, 8) || ls_versions_any(w->s, w->txn, b.id))
         return -SE_BUCKET_NOT_EMPTY;
     if ((rc = del_prefix(w, w->s->db_conf, pfx, 8)) < 0)
         return rc;

@@ -564,6 +564,7 @@ int store_put_commit(store_put_t *p, store_obj_t *meta, const store_cond_t *cond
     o.key = p->key;
     o.key_len = p->key_len;
     o.size = p->size;
+    o.version_id[0] = 0; /* a versioned bucket's commit assigns it (versions.c) */
     o.mtime_ms = meta->mtime_ms ? meta->mtime_ms : now_ms();
     buf_t rec = BUF_INIT;
     ls_rec_encode(&rec, &o, &l, p->buf);
@@ -573,7 +574,9 @@ int store_put_commit(store_put_t *p, store_obj_t *meta, const store_cond_t *cond
                   .key = {p->key, p->key_len},
                   .val = buf_sv(&rec),
                   .cond = cond,
-                  .new_file_id = p->file ? p->id : NULL};
+                  .new_file_id = p->file ? p->id : NULL,
+                  .vid_out = meta->version_id};
+    meta->version_id[0] = 0; /* set by the committer when the bucket is versioned */
     rc = ls_submit(s, &r);
     buf_release(&rec);
     if (rc < 0)
@@ -624,6 +627,22 @@ int store_get(store_t *s, sv_t bucket, sv_t key, const char *version_id, arena_t
     return rc;
 }
 
+/* On a miss: is the key's latest version a delete marker? (GET answers with
+ * x-amz-delete-marker then.) Fills out->delete_marker and, if so, the marker's fields. */
+static void latest_delete_marker(store_t *s, MDB_txn *txn, uint64_t bid, sv_t key, arena_t *a,
+                                 store_obj_t *out)
+{
+    MDB_val v;
+    store_obj_t o;
+    ls_layout_t l;
+    out->delete_marker = false;
+    out->version_id[0] = 0;
+    if (ls_version_latest(s, txn, bid, key, &v) == 0 &&
+        ls_rec_decode(v.mv_data, v.mv_size, LS_REC_NOATTRS, a, &o, &l) == 0 && o.delete_marker &&
+        o.key_len == key.len && memcmp(o.key, key.p, key.len) == 0)
+        *out = o;
+}
+
 static int store_get_once(store_t *s, sv_t bucket, sv_t key, const char *version_id,
                           arena_t *a, store_obj_t *out, store_read_t **rd)
 {
@@ -637,9 +656,15 @@ static int store_get_once(store_t *s, sv_t bucket, sv_t key, const char *version
             goto out_txn;
         uint8_t lk[LS_LKEY_MAX];
         MDB_val k = {ls_lkey(b.id, key.p, key.len, lk), lk}, v;
-        int mrc = mdb_get(txn, s->db_objects, &k, &v);
-        if (mrc) {
+        bool by_version = version_id && *version_id;
+        int mrc;
+        if (by_version) { /* versions.c: "null" or an id */
+            if ((rc = ls_version_find(s, txn, b.id, key, version_id, &v)) < 0)
+                goto out_txn;
+        } else if ((mrc = mdb_get(txn, s->db_objects, &k, &v)) != 0) {
             rc = mrc == MDB_NOTFOUND ? -SE_NO_SUCH_KEY : ls_mdb_err(mrc);
+            if (rc == -SE_NO_SUCH_KEY)
+                latest_delete_marker(s, txn, b.id, key, a, out);
             goto out_txn;
         }
         ls_layout_t l;
@@ -648,14 +673,14 @@ static int store_get_once(store_t *s, sv_t bucket, sv_t key, const char *version
                       SV_ARG(key));
             goto out_txn;
         }
-        if (out->key_len != key.len || memcmp(out->key, key.p, key.len) != 0) {
-            rc = -SE_NO_SUCH_KEY;
+        if (out->key_len != key.len || memcmp(out->key, key.p, key.len) != 0 ||
+            (by_version && strcmp(version_id, "null") != 0 &&
+             strcmp(version_id, out->version_id) != 0)) { /* collision; wrong random half */
+            rc = by_version ? -SE_NO_SUCH_VERSION : -SE_NO_SUCH_KEY;
             goto out_txn;
         }
-        if (version_id && *version_id &&
-            !(strcmp(version_id, "null") == 0 ? out->version_id[0] == 0
-                                              : strcmp(version_id, out->version_id) == 0)) {
-            rc = -SE_NO_SUCH_VERSION;
+        if (out->delete_marker) { /* only when asked for by version */
+            rc = -SE_METHOD_NOT_ALLOWED;
             goto out_txn;
         }
         if (rd) {
@@ -760,17 +785,28 @@ void store_read_close(store_read_t *r)
 }
 
 /* ---- delete / update ---------------------------------------------------------------------- */
-int store_delete(store_t *s, sv_t bucket, sv_t key, const char *version_id)
+int store_delete_version(store_t *s, sv_t bucket, sv_t key, const char *version_id,
+                         store_del_result_t *out)
 {
     uint64_t bid;
+    store_del_result_t tmp;
+    if (!out)
+        out = &tmp;
+    memset(out, 0, sizeof *out);
     int rc = bucket_id(s, bucket, &bid);
     if (rc < 0)
         return rc;
     if (key_check(key) < 0)
-        return -SE_NO_SUCH_KEY;
+        return version_id && *version_id ? -SE_NO_SUCH_VERSION : -SE_NO_SUCH_KEY;
     ls_req_t r = {.kind = LR_DELETE, .bid = bid, .bucket = bucket, .key = key,
-                  .version_id = version_id};
+                  .version_id = version_id, .vid_out = out->version_id,
+                  .dm_out = &out->delete_marker};
     return ls_submit(s, &r);
+}
+
+int store_delete(store_t *s, sv_t bucket, sv_t key, const char *version_id)
+{
+    return store_delete_version(s, bucket, key, version_id, NULL);
 }
 
 int store_obj_update(store_t *s, sv_t bucket, const store_obj_t *meta)

@@ -105,6 +105,7 @@ struct store {
     MDB_env *env;
     MDB_dbi db_sys, db_buckets, db_objects, db_meta, db_conf, db_gc, db_refs;
     MDB_dbi db_uploads, db_parts; /* multipart (mpu.c) */
+    MDB_dbi db_versions, db_nullver; /* versioning (versions.c) */
     uint64_t mpu_min_part;
     struct ls_pins *pins; /* data files open by manifest readers (mpu.c); GC skips them */
     /* group commit */
@@ -157,6 +158,9 @@ struct ls_req {
     const uint8_t (*gc_ids)[LS_ID_LEN + 8]; /* LR_GC_DONE: gc queue keys */
     size_t ngc;
     void *mpu;                   /* LR_MPU_* / LR_PART_PUT arguments (mpu.c) */
+    char *vid_out;               /* LR_PUT/LR_DELETE: [64] version id made or removed, or NULL */
+    bool *dm_out;                /* LR_DELETE: a delete marker was made or removed, or NULL */
+    const char *owner;           /* LR_DELETE: account writing a delete marker, or NULL */
     /* result */
     int rc;
     bool done;
@@ -256,5 +260,32 @@ void ls_pins_init(store_t *s);
 void ls_pins_free(store_t *s);
 int ls_pins_unlink(store_t *s, const uint8_t id[LS_ID_LEN], const char *path);
 bool ls_pins_has(store_t *s, const uint8_t id[LS_ID_LEN]);
+
+/* ---- versioning (versions.c) -------------------------------------------------------------- */
+#define LS_VID_LEN 32u /* version id: hex of vseq(8, BE) + 8 random bytes */
+void ls_vid_encode(uint64_t vseq, const uint8_t rnd[8], char out[LS_VID_LEN + 1]);
+/* Parses a version id (not "null"): 0 with *vseq, or -SE_INVALID_VERSION_ID. Fuzzed. */
+int ls_vid_decode(const char *s, size_t n, uint64_t *vseq);
+int ls_versions_open(store_t *s, MDB_txn *txn); /* opens versions/nullver dbs (index open) */
+int ls_versioning_state(store_t *s, MDB_txn *txn, uint64_t bid, enum store_versioning *out);
+/* The one place that decides which version a write becomes, for a bucket whose versioning is
+ * configured (vs != OFF): Enabled adds a version with a fresh id, Suspended replaces the null
+ * version. r is an LR_PUT-shaped request (bid, key, val = the encoded record, whose version id
+ * is replaced here; cond; new_file_id; vid_out). apply_put calls it, so a completed multipart
+ * upload committed through ls_apply_put gets the same treatment. Inside the committer's txn. */
+int ls_version_put(ls_wctx_t *w, ls_req_t *r, enum store_versioning vs);
+/* LR_DELETE with a version id (any bucket) or in a versioned bucket (delete markers). */
+int ls_version_delete(ls_wctx_t *w, ls_req_t *r, enum store_versioning vs);
+/* Rewrites the `versions` copy of a versioned current record (store_obj_update). */
+int ls_version_mirror(ls_wctx_t *w, const uint8_t *lk, size_t lkn, const char *vid,
+                      const void *rec, size_t n);
+/* Does bucket bid have any version or delete marker (bucket delete)? */
+bool ls_versions_any(store_t *s, MDB_txn *txn, uint64_t bid);
+/* Record of key's version ("null" or an id) in a read txn: 0 with *out, -SE_NO_SUCH_VERSION,
+ * -SE_INVALID_VERSION_ID. */
+int ls_version_find(store_t *s, MDB_txn *txn, uint64_t bid, sv_t key, const char *version_id,
+                    MDB_val *out);
+/* Newest `versions` record of key: 0 with *out, -ENOENT. */
+int ls_version_latest(store_t *s, MDB_txn *txn, uint64_t bid, sv_t key, MDB_val *out);
 
 #endif
