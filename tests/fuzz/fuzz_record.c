@@ -45,7 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             o2.size != o.size || o2.key_len != o.key_len ||
             memcmp(o2.key, o.key, o.key_len) != 0 || strcmp(o2.etag, o.etag) != 0 ||
             o2.nattrs != o.nattrs || o2.ntags != o.ntags || l2.kind != l.kind ||
-            (l.kind == LS_INLINE && l2.inline_crc != crc32c(0, l.inline_data, (size_t)o.size)))
+            (l.kind == LS_INLINE && l2.inline_crc != crc32c(0, l.inline_data, (size_t)o.size)) ||
+            (l.kind == LS_MANIFEST && (l2.nparts != l.nparts || o2.nparts != l.nparts ||
+                                       memcmp(l2.parts, l.parts, l.nparts * sizeof *l.parts))))
             abort();
         buf_release(&b);
         (void)acc;
