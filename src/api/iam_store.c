@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -112,6 +113,72 @@ int iam_list(store_t *s, enum iam_kind k, const char *acct, int (*cb)(void *ctx,
     snprintf(prefix, sizeof prefix, "%s/", acct);
     struct list_ctx l = {cb, ctx};
     return store_meta_list(s, ns_of[k], sv_from_cstr(prefix), list_cb, &l);
+}
+
+/* Inline documents, then the default version of each attached managed policy. */
+static int entity_docs(store_t *s, const char *acct, json_t *rec,
+                       int (*cb)(void *ctx, const char *doc), void *ctx)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(rec, "policies"), k, v)
+        if (json_is_string(v) && cb(ctx, json_string_value(v)))
+            return 1;
+    size_t i;
+    json_array_foreach(json_object_get(rec, "attached"), i, v) {
+        const char *arn = json_string_value(v);
+        const char *slash = arn ? strrchr(arn, '/') : NULL;
+        json_t *p;
+        if (!slash || iam_get(s, IAM_POLICY, acct, sv_from_cstr(slash + 1), &p) != 0)
+            continue; /* a deleted policy grants nothing */
+        size_t j;
+        json_t *ver;
+        int stop = 0;
+        json_array_foreach(json_object_get(p, "versions"), j, ver)
+            if (strcmp(iam_str(ver, "id"), iam_str(p, "default")) == 0 && !stop)
+                stop = cb(ctx, iam_str(ver, "doc"));
+        json_decref(p);
+        if (stop)
+            return 1;
+    }
+    return 0;
+}
+
+struct group_docs {
+    store_t *s;
+    const char *acct, *user;
+    int (*cb)(void *ctx, const char *doc);
+    void *ctx;
+    int stop;
+};
+
+static int group_docs_cb(void *ctx, json_t *g)
+{
+    struct group_docs *gd = ctx;
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(g, "members"), i, m)
+        if (json_is_string(m) && strcasecmp(json_string_value(m), gd->user) == 0) {
+            gd->stop = entity_docs(gd->s, gd->acct, g, gd->cb, gd->ctx);
+            break;
+        }
+    return gd->stop;
+}
+
+int iam_identity_policy_docs(store_t *s, const char *acct, const char *name, bool is_role,
+                             int (*cb)(void *ctx, const char *doc), void *ctx)
+{
+    json_t *rec;
+    int rc = iam_get(s, is_role ? IAM_ROLE : IAM_USER, acct, sv_from_cstr(name), &rec);
+    if (rc)
+        return rc;
+    int stop = entity_docs(s, acct, rec, cb, ctx);
+    if (!stop && !is_role) {
+        struct group_docs gd = {s, acct, iam_str(rec, "name"), cb, ctx, 0};
+        rc = iam_list(s, IAM_GROUP, acct, group_docs_cb, &gd);
+    }
+    json_decref(rec);
+    return rc;
 }
 
 int iam_session_put(store_t *s, const char *access_key, json_t *rec)

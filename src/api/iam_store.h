@@ -26,6 +26,7 @@
 #ifndef STRATA_API_IAM_STORE_H
 #define STRATA_API_IAM_STORE_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/str.h"
@@ -44,6 +45,14 @@ int iam_del(store_t *s, enum iam_kind k, const char *acct, const char *name); /*
  * reference; returning nonzero stops. */
 int iam_list(store_t *s, enum iam_kind k, const char *acct, int (*cb)(void *ctx, json_t *rec),
              void *ctx);
+
+/* The identity-based policy documents that apply to an IAM user (its inline policies, the
+ * default versions of its attached managed policies, and the same for each group it belongs
+ * to) or to a role (is_role: its inline and attached policies). cb gets each document (a
+ * NUL-terminated JSON string, valid during the call); returning nonzero stops. -ENOENT if the
+ * user or role does not exist. For the authorization step (api/authz.c). */
+int iam_identity_policy_docs(store_t *s, const char *acct, const char *name, bool is_role,
+                             int (*cb)(void *ctx, const char *doc), void *ctx);
 
 /* STS sessions, keyed by their temporary access key id. */
 int iam_session_put(store_t *s, const char *access_key, json_t *rec);
