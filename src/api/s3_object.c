@@ -632,6 +632,13 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
     }
     if ((rc = check_conditions(q, &src, "x-amz-copy-source-", true)) != 0)
         goto fail_rd;
+    if (src.size > STORE_PART_MAX) { /* bigger objects are copied with UploadPartCopy */
+        store_read_close(rd);
+        resp_error(q, resp, -SE_INVALID_REQUEST,
+                   "The specified copy source is larger than the maximum allowable size for a "
+                   "copy source: 5368709120");
+        return;
+    }
     if (sv_eq(sbucket, q->route.bucket) && sv_eq(skey, q->route.key) && !replace && !sc.p &&
         !sversion) {
         resp_error(q, resp, -SE_INVALID_REQUEST,

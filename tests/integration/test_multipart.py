@@ -757,6 +757,26 @@ def big_roundtrip(server, s3, raw, bucket, total, part_size, report=None):
     assert n == total
     assert etag == want_etag
     assert down_hash.hexdigest() == up_hash.hexdigest()
+    # a range read deep inside, across a part boundary
+    if len(parts) > 1:
+        first = part_size - 5
+        r = raw.get(bucket, key, headers={"Range": "bytes=%d-%d" % (first, first + 9)})
+        for last_piece in gen_part(1, part_size):
+            pass
+        want = last_piece[-5:] + next(gen_part(2, part_size))[:5]
+        assert r.status == 206 and r.body == want
+    if total > 5 * GiB:
+        # the copy-source limits: CopyObject copies at most 5 GiB, UploadPartCopy a 5 GiB range
+        r = raw.request("PUT", "/%s/copy-of-big" % bucket,
+                        headers={"x-amz-copy-source": "/%s/%s" % (bucket, key)})
+        assert (r.status, r.error_code) == (400, "InvalidRequest"), r
+        uid2 = s3.create_multipart_upload(Bucket=bucket, Key="copy-of-big")["UploadId"]
+        r = raw.request("PUT", "/%s/copy-of-big" % bucket,
+                        query=[("partNumber", "1"), ("uploadId", uid2)],
+                        headers={"x-amz-copy-source": "/%s/%s" % (bucket, key)})
+        assert (r.status, r.error_code) == (400, "InvalidRequest"), r
+        s3.abort_multipart_upload(Bucket=bucket, Key="copy-of-big", UploadId=uid2)
+        assert_absent(s3, bucket, "copy-of-big")
     s3.delete_object(Bucket=bucket, Key=key)
     secs = t_down - t0
     line = ("big multipart roundtrip: %.1f GiB in %d parts of %d MiB: upload %.1fs, complete "
