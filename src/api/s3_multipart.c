@@ -389,6 +389,8 @@ void op_upload_part_copy(rq_t *q, http_resp_t *resp)
     xml_elem_c(&b, "ETag", etag);
     buf_puts(&b, "</CopyPartResult>");
     resp_xml(q, resp, 200, &b);
+    if (src.version_id[0])
+        resp_header(q, resp, "x-amz-copy-source-version-id", src.version_id);
     return;
 fail_rd:
     store_read_close(rd);
@@ -569,6 +571,7 @@ void op_complete_multipart(rq_t *q, http_resp_t *resp)
     }
     buf_puts(&b, "</CompleteMultipartUploadResult>");
     resp_xml(q, resp, 200, &b);
+    version_headers(q, resp, res.version_id, false);
 }
 
 /* ---- AbortMultipartUpload ------------------------------------------------------------------- */

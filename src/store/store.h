@@ -302,10 +302,11 @@ typedef struct store_mpu_part_ref {
  * everything else comes from the upload's record. Inside one index transaction: every part
  * must exist with its ETag (-SE_INVALID_PART), all but the last >= the minimum part size
  * (-SE_ENTITY_TOO_SMALL), the total <= STORE_OBJECT_MAX (-SE_ENTITY_TOO_LARGE), cond holds
- * (-SE_PRECONDITION_FAILED); then the object record (a manifest of the parts' files) replaces
- * the current version, the upload is removed and unused parts are queued for GC.
- * -SE_INVALID_PART_ORDER, -SE_NO_SUCH_UPLOAD. On success *out is the new object's record
- * (etag = hex(MD5(part MD5s))-N, size, mtime; strings in arena a). */
+ * (-SE_PRECONDITION_FAILED); then the object record (a manifest of the parts' files) becomes
+ * the current version exactly as a PUT's would (in a versioned bucket a new version), the
+ * upload is removed and unused parts are queued for GC. -SE_INVALID_PART_ORDER,
+ * -SE_NO_SUCH_UPLOAD. On success *out is the new object's record (etag =
+ * hex(MD5(part MD5s))-N, size, mtime, version_id; strings in arena a). */
 int store_mpu_complete(store_t *s, sv_t bucket, sv_t key, sv_t upload_id,
                        const store_mpu_part_ref_t *parts, size_t nparts,
                        const store_obj_t *meta, const store_cond_t *cond, arena_t *a,

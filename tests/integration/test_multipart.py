@@ -194,6 +194,38 @@ def test_abort(s3, raw, bucket):
     assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
 
 
+def test_versioned_bucket(s3, bucket):
+    """A completed upload in a versioned bucket is a new version, like a PUT."""
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v0 = s3.put_object(Bucket=bucket, Key="v", Body=b"plain")["VersionId"]
+    p1 = [seeded_bytes(130, 5 * MiB), seeded_bytes(131, 10)]
+    uid, done = upload(s3, bucket, "v", p1)
+    r1 = complete(s3, bucket, "v", uid, done)
+    p2 = [seeded_bytes(132, 20)]
+    uid, done = upload(s3, bucket, "v", p2)
+    r2 = complete(s3, bucket, "v", uid, done)
+    assert r1["VersionId"] and r2["VersionId"] and len({v0, r1["VersionId"], r2["VersionId"]}) == 3
+    vs = s3.list_object_versions(Bucket=bucket, Prefix="v")["Versions"]
+    assert [v["VersionId"] for v in vs] == [r2["VersionId"], r1["VersionId"], v0]
+    assert [v["ETag"] for v in vs[:2]] == [md5_etag(p2), md5_etag(p1)]
+    assert s3.get_object(Bucket=bucket, Key="v")["Body"].read() == p2[0]
+    g = s3.get_object(Bucket=bucket, Key="v", VersionId=r1["VersionId"])
+    assert g["Body"].read() == b"".join(p1) and g["VersionId"] == r1["VersionId"]
+    g = s3.get_object(Bucket=bucket, Key="v", VersionId=r1["VersionId"], PartNumber=2)
+    assert g["Body"].read() == p1[1] and g["PartsCount"] == 2
+    # UploadPartCopy from an older version reports it
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="w")["UploadId"]
+    r = s3.upload_part_copy(Bucket=bucket, Key="w", UploadId=uid, PartNumber=1,
+                            CopySource={"Bucket": bucket, "Key": "v", "VersionId": r1["VersionId"]},
+                            CopySourceRange="bytes=0-99")
+    assert r["CopySourceVersionId"] == r1["VersionId"]
+    assert r["CopyPartResult"]["ETag"] == '"%s"' % hashlib.md5(p1[0][:100]).hexdigest()
+    # deleting versions: the older multipart version goes, the others stay readable
+    s3.delete_object(Bucket=bucket, Key="v", VersionId=r1["VersionId"])
+    assert s3.get_object(Bucket=bucket, Key="v", VersionId=v0)["Body"].read() == b"plain"
+    assert s3.get_object(Bucket=bucket, Key="v")["Body"].read() == p2[0]
+
+
 # --------------------------------------------------------------------------------------
 # boto3 managed transfers, the AWS CLI
 

@@ -338,6 +338,7 @@ struct mpu_args {
     uint64_t size;
     int64_t mtime_ms;
     char etag[72];
+    char version_id[64]; /* the new version's id in a versioned bucket, else "" */
 };
 
 static int check_bucket(ls_wctx_t *w, ls_req_t *r)
@@ -555,17 +556,14 @@ static int apply_complete(ls_wctx_t *w, ls_req_t *r)
         memcpy(o.checksum_algo, m->meta->checksum_algo, sizeof o.checksum_algo);
         memcpy(o.checksum, m->meta->checksum, sizeof o.checksum);
     }
-    /* Versioning hook: the version id is assigned where every new version gets one
-     * (ls_apply_put); to report it (x-amz-version-id on Complete), have the put below return
-     * it into mpu_args and copy it to store_mpu_complete's *out. */
-    o.version_id[0] = 0;
+    o.version_id[0] = 0; /* a versioned bucket's put assigns it (versions.c), into vid_out */
     buf_t rec = BUF_INIT;
     ls_rec_encode(&rec, &o, &l, NULL);
     /* Installed exactly like a PUT's record (conditions, replacing the current version and
      * queueing its data, and - once versioning lands - becoming a new version). The parts'
      * files are in refs already, so there is no new file id. */
     ls_req_t put = {.kind = LR_PUT, .bid = r->bid, .bucket = r->bucket, .key = r->key,
-                    .val = buf_sv(&rec), .cond = r->cond};
+                    .val = buf_sv(&rec), .cond = r->cond, .vid_out = m->version_id};
     rc = ls_apply_put(w, &put);
     buf_release(&rec);
     if (rc < 0)
@@ -887,6 +885,7 @@ int store_mpu_complete(store_t *s, sv_t bucket, sv_t key, sv_t upload_id,
         out->size = m.size;
         out->mtime_ms = m.mtime_ms;
         memcpy(out->etag, m.etag, sizeof out->etag);
+        memcpy(out->version_id, m.version_id, sizeof out->version_id);
         if (meta && meta->checksum[0]) {
             memcpy(out->checksum_algo, meta->checksum_algo, sizeof out->checksum_algo);
             memcpy(out->checksum, meta->checksum, sizeof out->checksum);
