@@ -4,6 +4,8 @@ delete/cat/purge, and a multipart upload.
 The remote is configured only through the environment (RCLONE_CONFIG_STRATA_TYPE=s3,
 PROVIDER=Other, ENDPOINT, keys, REGION) with an empty config file and a private HOME. The
 flows are listed in docs/compatibility.md."""
+import hashlib
+import json
 import os
 import shutil
 
@@ -87,6 +89,21 @@ def test_copy_lsf_lsd_check_cat(rclone, s3, tmp_path):
 
     p = rclone("cat", "strata:%s/lake/README.txt" % bucket)
     assert p.stdout == (src / "README.txt").read_text(), p.stdout
+    p = rclone("md5sum", "strata:%s/lake/year=2026/month=10" % bucket)
+    sums = dict(reversed(l.split(None, 1)) for l in p.stdout.splitlines())
+    assert sums == {r[len("year=2026/month=10/"):]: hashlib.md5((src / r).read_bytes()).hexdigest()
+                    for r in RELS if r.startswith("year=2026/month=10/")}, p.stdout
+    p = rclone("size", "--json", "strata:%s/lake" % bucket)
+    size = json.loads(p.stdout)
+    assert (size["count"], size["bytes"]) == (len(RELS),
+                                              sum((src / r).stat().st_size for r in RELS)), size
+
+    # single objects: copyto (server-side copy), moveto (copy + delete)
+    rclone("copyto", "strata:%s/lake/README.txt" % bucket, "strata:%s/docs/README.txt" % bucket)
+    rclone("moveto", "strata:%s/docs/README.txt" % bucket, "strata:%s/docs/READ.ME" % bucket)
+    assert keys(s3, bucket, "docs/") == ["docs/READ.ME"]
+    assert s3.get_object(Bucket=bucket, Key="docs/READ.ME")["Body"].read() == \
+        (src / "README.txt").read_bytes()
 
     # a difference is found
     s3.put_object(Bucket=bucket, Key="lake/" + RELS[0], Body=b"tampered")

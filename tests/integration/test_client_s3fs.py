@@ -198,6 +198,31 @@ def test_mount_and_use_as_directory(fuse_ok, server, s3, tmp_path):
         (mnt / "gone").mkdir()
         (mnt / "gone").rmdir()
 
+        # append, chmod and touch (s3fs rewrites the object or copies it onto itself with
+        # new metadata), a symlink (an object whose body is the target), truncate to 5 bytes
+        f = mnt / "year=2026" / "hello.txt"
+        with open(f, "ab") as fh:
+            fh.write(b"appended\n")
+        assert s3.get_object(Bucket=bucket, Key="year=2026/hello.txt")["Body"].read() == \
+            b"hello through fuse\nappended\n"
+        os.chmod(f, 0o640)
+        os.utime(f, (1767225600, 1767225600))          # 2026-01-01
+        st = os.stat(f)
+        assert stat.S_IMODE(st.st_mode) == 0o640 and int(st.st_mtime) == 1767225600
+        assert s3.get_object(Bucket=bucket, Key="year=2026/hello.txt")["Body"].read() == \
+            b"hello through fuse\nappended\n"
+        os.symlink("hello.txt", mnt / "year=2026" / "link")
+        assert os.readlink(mnt / "year=2026" / "link") == "hello.txt"
+        assert (mnt / "year=2026" / "link").read_bytes() == b"hello through fuse\nappended\n"
+        os.unlink(mnt / "year=2026" / "link")
+        # ftruncate on an open file, as coreutils `truncate` does. (s3fs 1.90 itself gets
+        # truncate(2) by path wrong on a file it has not opened: it uploads zeros, its PUT
+        # body being 5 zero bytes with no GET before it; a client bug, see compatibility.md.)
+        with open(f, "r+b") as fh:
+            fh.truncate(5)
+        assert f.read_bytes() == b"hello"
+        assert s3.get_object(Bucket=bucket, Key="year=2026/hello.txt")["Body"].read() == b"hello"
+
         # ls through the mount and the S3 view agree
         assert sorted(os.listdir(mnt)) == ["from-s3", "preexisting", "year=2026"]
         assert sorted(os.listdir(mnt / "year=2026")) == ["hello.txt", "month=11"]
