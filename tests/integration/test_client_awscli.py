@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import urllib.error
 import urllib.request
 
@@ -44,6 +45,9 @@ def aws(server, tmp_path):
     def run(*args, check=True, timeout=120, cwd=None):
         return run_client([AWS_CLI, "--endpoint-url", server.endpoint, "--no-cli-pager"]
                           + list(args), env, timeout=timeout, cwd=cwd, check=check)
+
+    run.env = env
+    run.base = [AWS_CLI, "--endpoint-url", server.endpoint, "--no-cli-pager"]
 
     def api(*args, **kw):
         p = run("s3api", *args, **kw)
@@ -198,6 +202,56 @@ def test_s3_mv_rm_ls(aws, s3, tmp_path):
     assert p.stdout.count("delete:") == 3, p.stdout
     assert keys(s3, bucket) == []
     aws("s3", "rb", "s3://" + bucket)
+
+
+def test_s3_streams_and_presign(aws, s3, bucket):
+    # upload from stdin: unknown length, so the CLI goes multipart (8 MiB reads)
+    data = os.urandom(20 * MiB + 3)
+    p = subprocess.run(aws.base + ["s3", "cp", "--no-progress", "-",
+                                   "s3://%s/stream.bin" % bucket],
+                       input=data, env=aws.env, capture_output=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    head = s3.head_object(Bucket=bucket, Key="stream.bin")
+    assert head["ContentLength"] == len(data) and head["ETag"].endswith('-3"'), head
+    # download to stdout
+    p = subprocess.run(aws.base + ["s3", "cp", "--no-progress", "s3://%s/stream.bin" % bucket,
+                                   "-"], env=aws.env, capture_output=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 0 and p.stdout == data, p.stderr
+
+    # a presigned GET URL (SigV4 query string) works without credentials
+    s3.put_object(Bucket=bucket, Key="shared/report.csv", Body=b"a,b\n1,2\n")
+    url = aws("s3", "presign", "s3://%s/shared/report.csv" % bucket,
+              "--expires-in", "300").stdout.strip()
+    assert "X-Amz-Signature=" in url, url
+    with urllib.request.urlopen(url, timeout=30) as r:
+        assert r.status == 200 and r.read() == b"a,b\n1,2\n"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "server bug: PutObject ignores x-amz-server-side-encryption (AES256, aws:kms) and the "
+    "SSE-C headers: 200, the bytes stored as sent, no x-amz-server-side-encryption on HEAD, "
+    "and GET without the SSE-C key returns the bytes; expected 501 NotImplemented until SSE "
+    "exists (and InvalidRequest for SSE-C over plain HTTP)"))
+def test_s3_cp_sse_is_not_silently_ignored(aws, s3, bucket, tmp_path):
+    f = tmp_path / "secret.txt"
+    f.write_bytes(b"secret")
+    for algo in ("AES256", "aws:kms"):
+        key = "sse-" + algo.replace(":", "-")
+        p = aws("s3", "cp", "--no-progress", "--sse", algo, f, "s3://%s/%s" % (bucket, key),
+                check=False)
+        if p.returncode != 0:                             # refused cleanly: fine
+            assert "NotImplemented" in p.stderr, p.stderr
+            continue
+        head = s3.head_object(Bucket=bucket, Key=key)    # or really encrypted, and said so
+        assert head.get("ServerSideEncryption") == algo, \
+            "--sse %s accepted but HEAD has no x-amz-server-side-encryption: %r" % (
+                algo, {k: v for k, v in head.items() if k != "ResponseMetadata"})
+    # SSE-C: S3 refuses customer keys over plain HTTP; not implemented is 501
+    p = aws("s3", "cp", "--no-progress", "--sse-c", "AES256", "--sse-c-key", "k" * 32, f,
+            "s3://%s/ssec" % bucket, check=False)
+    assert p.returncode != 0 and re.search(r"NotImplemented|InvalidRequest", p.stderr), \
+        "SSE-C upload over HTTP accepted: %s %s" % (p.stdout, p.stderr)
 
 
 # ---- aws s3api, one group of operations per test ---------------------------------------------
