@@ -22,6 +22,8 @@ from botocore.exceptions import ClientError
 from conftest import AWS_CLI, client_env, run_client, seeded_bytes, unique_name
 
 MiB = 1024 * 1024
+# keys every client must encode right: space, +, %, non-ASCII, ?, &, =, ~, brackets, quotes
+ODD_NAMES = ["odd names/with space+plus%41 é?&=.csv", "odd names/tilde~(1)[2]'q,@$!.csv"]
 
 
 @pytest.fixture
@@ -123,7 +125,8 @@ def test_s3_sync_partitioned_tree(aws, s3, tmp_path):
     aws("s3", "mb", "s3://" + bucket)
     src = tmp_path / "src"
     rels = ["year=2026/month=%02d/day=%02d/part-%05d.csv" % (m, d, n)
-            for m in (10, 11) for d in (1, 2, 3) for n in range(3)] + ["_SUCCESS", "notes.tmp"]
+            for m in (10, 11) for d in (1, 2, 3) for n in range(3)]
+    rels += ["_SUCCESS", "notes.tmp"] + ODD_NAMES
     make_tree(src, rels)
 
     p = aws("s3", "sync", "--no-progress", "--exclude", "*.tmp", src, "s3://%s/lake/" % bucket)
@@ -381,9 +384,11 @@ def test_s3api_tagging(aws, s3, bucket, tmp_path):
     api = aws.api
     f = tmp_path / "t"
     f.write_bytes(b"tagged")
-    api("put-object", "--bucket", bucket, "--key", "t", "--body", f, "--tagging", "team=data&tier=raw")
+    api("put-object", "--bucket", bucket, "--key", "t", "--body", f,
+        "--tagging", "team=data&tier=raw")
     r = api("get-object-tagging", "--bucket", bucket, "--key", "t")
-    assert sorted((t["Key"], t["Value"]) for t in r["TagSet"]) == [("team", "data"), ("tier", "raw")]
+    assert sorted((t["Key"], t["Value"]) for t in r["TagSet"]) == [("team", "data"),
+                                                                   ("tier", "raw")]
     api("put-object-tagging", "--bucket", bucket, "--key", "t",
         "--tagging", "TagSet=[{Key=tier,Value=curated}]")
     r = api("get-object-tagging", "--bucket", bucket, "--key", "t")
@@ -489,7 +494,8 @@ NOT_YET = [
     ("put_bucket_website", {"WebsiteConfiguration": {"IndexDocument": {"Suffix": "index.html"}}}),
     ("delete_bucket_website", {}),
     ("get_object_lock_configuration", {}),
-    ("put_object_lock_configuration", {"ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled"}}),
+    ("put_object_lock_configuration",
+     {"ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled"}}),
     ("get_object_retention", {"Key": "k"}),
     ("put_object_retention", {"Key": "k", "Retention": {
         "Mode": "GOVERNANCE", "RetainUntilDate": "2030-01-01T00:00:00Z"}}),

@@ -39,7 +39,8 @@ def test_upload_download_file_multipart(s3t, bucket, tmp_path):
             f.write(os.urandom(MiB))
         f.write(os.urandom(12345))
     s3t.upload_file(str(src), bucket, "big/big.bin", Config=TC,
-                    ExtraArgs={"Metadata": {"origin": "boto3"}, "ContentType": "application/x-test"})
+                    ExtraArgs={"Metadata": {"origin": "boto3"},
+                               "ContentType": "application/x-test"})
     head = s3t.head_object(Bucket=bucket, Key="big/big.bin")
     assert head["ContentLength"] == size
     assert head["ETag"].endswith('-7"'), head["ETag"]         # ceil(50 MiB / 8 MiB)
@@ -58,7 +59,8 @@ def test_upload_download_file_multipart(s3t, bucket, tmp_path):
     s3t.copy({"Bucket": bucket, "Key": "big/big.bin"}, bucket, "big/copy.bin", Config=TC)
     h2 = s3t.head_object(Bucket=bucket, Key="big/copy.bin")
     assert h2["ContentLength"] == size and h2["ETag"].endswith('-7"'), h2
-    r = s3t.get_object(Bucket=bucket, Key="big/copy.bin", Range="bytes=%d-%d" % (size - 100, size - 1))
+    r = s3t.get_object(Bucket=bucket, Key="big/copy.bin",
+                       Range="bytes=%d-%d" % (size - 100, size - 1))
     with open(src, "rb") as f:
         f.seek(size - 100)
         assert r["Body"].read() == f.read()

@@ -16,13 +16,12 @@ from conftest import client_env, run_client, seeded_bytes, unique_name
 RCLONE = shutil.which("rclone") or "/usr/bin/rclone"
 MiB = 1024 * 1024
 
-pytestmark = pytest.mark.skipif(not os.access(RCLONE, os.X_OK),
-                                reason="rclone missing: apt-get install rclone (scripts/deps.sh does)")
-
 
 @pytest.fixture
 def rclone(server, tmp_path):
     """rclone(*args, check=True) -> CompletedProcess, remote `strata:`."""
+    if not os.access(RCLONE, os.X_OK):
+        pytest.fail("%s missing: apt-get install rclone (scripts/deps.sh does)" % RCLONE)
     conf = tmp_path / "rclone.conf"
     conf.write_text("")
     env = client_env(tmp_path / "home",
@@ -60,7 +59,8 @@ def make_tree(root, rels):
 
 
 RELS = ["year=2026/month=%02d/day=%02d/part-%d.parquet" % (m, d, n)
-        for m in (10, 11) for d in (1, 2) for n in range(2)] + ["README.txt"]
+        for m in (10, 11) for d in (1, 2) for n in range(2)] + ["README.txt"] + \
+    ["odd names/with space+plus%41 é?&=.parquet", "odd names/tilde~(1)[2]'q,@$!.parquet"]
 
 
 def test_copy_lsf_lsd_check_cat(rclone, s3, tmp_path):
@@ -74,7 +74,7 @@ def test_copy_lsf_lsd_check_cat(rclone, s3, tmp_path):
     assert keys(s3, bucket) == sorted("lake/" + r for r in RELS)
 
     p = rclone("lsf", "-R", "--files-only", "strata:%s/lake" % bucket)
-    assert sorted(p.stdout.split()) == sorted(RELS), p.stdout
+    assert sorted(p.stdout.splitlines()) == sorted(RELS), p.stdout
     p = rclone("lsf", "strata:%s/lake/year=2026" % bucket)
     assert sorted(p.stdout.split()) == ["month=10/", "month=11/"], p.stdout
     p = rclone("lsd", "strata:")                           # buckets

@@ -27,11 +27,7 @@ def fusermount():
 
 def fuse_unavailable():
     """None when this process can mount a FUSE file system, else the precise reason why not."""
-    if not os.access(S3FS, os.X_OK):
-        return "s3fs missing: apt-get install s3fs (scripts/deps.sh does)"
     fm = fusermount()
-    if not fm:
-        return "fusermount missing: apt-get install fuse3 (scripts/deps.sh does)"
     try:
         with open("/proc/filesystems") as f:
             if not re.search(r"\bfuse\b", f.read()):
@@ -135,6 +131,11 @@ class Mount:
 
 @pytest.fixture
 def fuse_ok():
+    # the programs come with scripts/deps.sh: missing ones are a broken setup, not a skip
+    if not os.access(S3FS, os.X_OK):
+        pytest.fail("%s missing: apt-get install s3fs (scripts/deps.sh does)" % S3FS)
+    if not fusermount():
+        pytest.fail("fusermount missing: apt-get install fuse3 (scripts/deps.sh does)")
     reason = fuse_unavailable()
     if reason:
         print("s3fs test skipped: " + reason)
@@ -172,6 +173,10 @@ def test_mount_and_use_as_directory(fuse_ok, server, s3, tmp_path):
         assert s3.get_object(Bucket=bucket, Key="year=2026/month=11/data.csv")["Body"].read() \
             == data
         assert os.stat(mnt / "year=2026" / "month=11" / "data.csv").st_size == len(data)
+        odd = "odd name é+%41&=~.csv"                 # encoded in the URL by s3fs
+        (mnt / "year=2026" / "month=11" / odd).write_bytes(b"odd")
+        assert s3.get_object(Bucket=bucket, Key="year=2026/month=11/" + odd)["Body"].read() \
+            == b"odd"
 
         # a 12 MiB file: s3fs uploads it in parts (multipart_size=5)
         big = tmp_path / "big.bin"
@@ -229,13 +234,15 @@ def test_mount_and_use_as_directory(fuse_ok, server, s3, tmp_path):
         ks = keys(s3, bucket)
         files = [k for k in ks if not k.endswith("/")]
         assert files == ["from-s3/note.txt", "preexisting/seed.txt",
-                         "year=2026/hello.txt", "year=2026/month=11/data.csv"], ks
+                         "year=2026/hello.txt", "year=2026/month=11/data.csv",
+                         "year=2026/month=11/" + odd], ks
         # directories s3fs made are "dir/" marker objects; removed ones leave none behind
         assert "gone/" not in ks and "hello.txt" not in ks and "big.bin" not in ks, ks
         assert set(ks) - set(files) <= {"year=2026/", "year=2026/month=11/"}, ks
 
         p = run_client(["ls", "-la", mnt / "year=2026" / "month=11"], m.env, timeout=30)
         assert "data.csv" in p.stdout and str(len(data)) in p.stdout, p.stdout
+        assert sorted(os.listdir(mnt / "year=2026" / "month=11")) == ["data.csv", odd]
     finally:
         m.unmount()
     assert not os.path.ismount(m.dir)
