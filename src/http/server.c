@@ -54,7 +54,11 @@
 #include "core/mem.h"
 
 #define HTTP_MAX_LISTENERS 16
-#define HTTP_STREAM_BLOCK (64 * 1024)
+#define HTTP_STREAM_BLOCK (256 * 1024)
+/* A stream of at most this many bytes is read whole when the response is queued and handed to
+ * MHD as a buffer: MHD then sends head and body in one write, and does not allocate (and
+ * zero) a callback block for it. */
+#define HTTP_SMALL_STREAM (16 * 1024)
 /* MHD keeps the request line, the header section and its read/write buffers in one pool per
  * connection; the pool must hold our largest accepted head plus room for body reads. */
 #define HTTP_CONN_MEMORY (HTTP_MAX_REQUEST_LINE + HTTP_MAX_HEADER_BYTES + 48 * 1024)
@@ -220,6 +224,26 @@ static enum MHD_Result queue_resp(struct hreq *q, struct MHD_Connection *c, http
          * and never calls the reader. */
         mr = MHD_create_response_from_callback(head_len, HTTP_STREAM_BLOCK, never_reader, NULL,
                                                NULL);
+    } else if (resp->stream_read && resp->stream_len <= HTTP_SMALL_STREAM) {
+        /* Read the whole (small) body now; the stream is closed at once. A failed read aborts
+         * the connection before anything is sent, as a failed read mid-stream would. */
+        size_t len = (size_t)resp->stream_len, got = 0;
+        char *b = arena_alloc(q->req.arena, len ? len : 1);
+        while (got < len) {
+            ssize_t n = resp->stream_read(resp->stream_ctx, got, b + got, len - got);
+            if (n <= 0 || (size_t)n > len - got)
+                break;
+            got += (size_t)n;
+        }
+        if (resp->stream_close)
+            resp->stream_close(resp->stream_ctx);
+        resp->stream_read = NULL;
+        if (got < len) {
+            log_error("http: stream read failed at %zu of %zu bytes; closing", got, len);
+            q->state = ST_RESPONDED;
+            return MHD_NO;
+        }
+        mr = MHD_create_response_from_buffer(len, b, MHD_RESPMEM_PERSISTENT);
     } else if (resp->stream_read) {
         struct stream_wrap *w = xcalloc(1, sizeof(*w));
         atomic_init(&w->refs, 2);
@@ -230,8 +254,10 @@ static enum MHD_Result queue_resp(struct hreq *q, struct MHD_Connection *c, http
         w->len = resp->stream_len;
         q->sw = w;
         resp->stream_read = NULL;
-        mr = MHD_create_response_from_callback(w->len, HTTP_STREAM_BLOCK, stream_reader, w,
-                                               stream_free);
+        /* MHD allocates and zeroes a block of this size per response, and calls the reader
+         * (then send()) once per block: big enough for few calls, never more than needed */
+        size_t block = w->len < HTTP_STREAM_BLOCK ? (size_t)w->len : HTTP_STREAM_BLOCK;
+        mr = MHD_create_response_from_callback(w->len, block, stream_reader, w, stream_free);
         if (!mr) {
             stream_free(w); /* MHD's reference */
         }

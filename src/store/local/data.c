@@ -168,9 +168,13 @@ int ls_data_read_seg(int fd, const uint8_t id[LS_ID_LEN], uint32_t seg_size, uin
                      void *buf, size_t n)
 {
     off_t off = (off_t)(LS_FILE_HDR + idx * ((uint64_t)seg_size + LS_SEG_CRC));
+    /* payload into buf, the CRC apart: buf needs only n bytes, so a reader can fill its
+     * caller's buffer directly (no bounce copy) */
+    uint8_t c[LS_SEG_CRC] = {0};
+    struct iovec iov[2] = {{buf, n}, {c, LS_SEG_CRC}};
     size_t want = n + LS_SEG_CRC, got = 0;
     while (got < want) {
-        ssize_t r = pread(fd, (uint8_t *)buf + got, want - got, off + (off_t)got);
+        ssize_t r = preadv(fd, iov, 2, off + (off_t)got);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -179,8 +183,14 @@ int ls_data_read_seg(int fd, const uint8_t id[LS_ID_LEN], uint32_t seg_size, uin
         if (r == 0)
             break;
         got += (size_t)r;
+        size_t k = (size_t)r; /* short reads are rare: advance the iovecs */
+        for (int i = 0; i < 2; i++) {
+            size_t t = k < iov[i].iov_len ? k : iov[i].iov_len;
+            iov[i].iov_base = (uint8_t *)iov[i].iov_base + t;
+            iov[i].iov_len -= t;
+            k -= t;
+        }
     }
-    const uint8_t *c = (const uint8_t *)buf + n;
     uint32_t stored = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 |
                       (uint32_t)c[3] << 24;
     if (got != want || stored != ls_seg_crc(idx, buf, n)) {

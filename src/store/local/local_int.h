@@ -202,7 +202,8 @@ int ls_data_write_seg(int fd, uint64_t idx, const void *payload, size_t n);
 int ls_data_sync(store_t *s, int fd, const uint8_t id[LS_ID_LEN]);
 /* Opens a data file for reading and checks its header: fd, -ENOENT, -SE_CORRUPT, -errno. */
 int ls_data_open(store_t *s, const uint8_t id[LS_ID_LEN], uint32_t seg_size, int *fd_out);
-/* Reads and verifies segment idx (payload len n) into buf (n + LS_SEG_CRC bytes). */
+/* Reads and verifies segment idx (payload len n) into buf (n bytes; the CRC is read apart).
+ * On -SE_CORRUPT buf holds unverified bytes: the caller must not pass them on. */
 int ls_data_read_seg(int fd, const uint8_t id[LS_ID_LEN], uint32_t seg_size, uint64_t idx,
                      void *buf, size_t n);
 uint32_t ls_seg_crc(uint64_t idx, const void *p, size_t n);
