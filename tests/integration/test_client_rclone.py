@@ -10,6 +10,7 @@ import os
 import shutil
 
 import pytest
+from botocore.exceptions import ClientError
 
 from conftest import client_env, run_client, seeded_bytes, unique_name
 
@@ -165,3 +166,34 @@ def test_multipart_upload(rclone, s3, tmp_path):
     got = s3.get_object(Bucket=bucket, Key="mp/big.bin")["Body"].read()
     assert got == big.read_bytes()
     rclone("purge", "strata:" + bucket)
+
+
+def test_versions(rclone, s3, bucket, tmp_path):
+    try:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    except ClientError as e:
+        if e.response["Error"]["Code"] == "NotImplemented":
+            pytest.skip("versioning not implemented by this server yet")
+        raise
+    p = rclone("backend", "versioning", "strata:" + bucket)
+    assert p.stdout.strip() == "Enabled", p.stdout
+    src = tmp_path / "src"
+    src.mkdir()
+    for body in (b"first\n", b"second!\n"):
+        (src / "v.txt").write_bytes(body)
+        rclone("copy", src, "strata:" + bucket)
+    rclone("delete", "strata:" + bucket)                  # a delete marker on top
+    p = rclone("lsf", "strata:" + bucket)
+    assert p.stdout == "", p.stdout
+    # old versions show as v-vYYYY-MM-DD-HHMMSS-mmm.txt
+    p = rclone("lsf", "--s3-versions", "strata:" + bucket)
+    names = sorted(p.stdout.split())
+    assert len(names) == 2 and all(n.startswith("v-v") and n.endswith(".txt") for n in names), \
+        p.stdout
+    got = sorted(rclone("cat", "--s3-versions", "strata:%s/%s" % (bucket, n)).stdout
+                 for n in names)
+    assert got == ["first\n", "second!\n"], got
+    # remove the hidden (non-current) versions
+    rclone("backend", "cleanup-hidden", "strata:" + bucket)
+    r = s3.list_object_versions(Bucket=bucket)
+    assert r.get("Versions", []) == [], r.get("Versions")
