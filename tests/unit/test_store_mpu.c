@@ -279,8 +279,11 @@ TEST(test_basic_complete)
     store_list_result_t lr;
     CHECK_EQ_INT(store_list(s, SV("b"), &lo, a, &lr), 0);
     CHECK_EQ_INT(lr.nobjs, 1);
-    if (lr.nobjs)
+    if (lr.nobjs) {
         CHECK_EQ_INT(lr.objs[0].size, total);
+        CHECK_EQ_INT(lr.objs[0].nparts, 3); /* counted, but the part table is not built */
+        CHECK(lr.objs[0].part_sizes == NULL);
+    }
 
     arena_free(a);
     free(data);

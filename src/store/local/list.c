@@ -75,7 +75,8 @@ static void lit_load(lit_t *it, int mrc, MDB_val k, MDB_val v)
     while (mrc == 0 && k.mv_size == LS_LKEY_MAX && memcmp(k.mv_data, gp, sizeof gp) == 0) {
         store_obj_t o;
         ls_layout_t l;
-        if (ls_rec_decode(v.mv_data, v.mv_size, LS_REC_NOATTRS, it->scratch, &o, &l) < 0) {
+        if (ls_rec_decode(v.mv_data, v.mv_size, LS_REC_NOATTRS | LS_REC_NOPARTS, it->scratch, &o,
+                          &l) < 0) {
             log_error("store: corrupt index record in listing (long key)");
             it->err = -SE_CORRUPT;
             return;
@@ -223,7 +224,8 @@ int store_list(store_t *s, sv_t bucket, const store_list_opts_t *o, arena_t *a,
         }
         store_obj_t *ob = &out->objs[out->nobjs++];
         ls_layout_t l;
-        if (ls_rec_decode(it.val.mv_data, it.val.mv_size, LS_REC_NOATTRS, a, ob, &l) < 0) {
+        if (ls_rec_decode(it.val.mv_data, it.val.mv_size, LS_REC_NOATTRS | LS_REC_NOPARTS, a, ob,
+                          &l) < 0) {
             /* keep the key listable (so it can be deleted); GET reports the corruption */
             log_error("store: corrupt index record in listing key=%.*s", SV_ARG(k));
             memset(ob, 0, sizeof *ob);

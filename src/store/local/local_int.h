@@ -78,6 +78,9 @@ typedef struct ls_layout {
 
 #define LS_REC_NOATTRS 1u /* skip attrs and tags (listing) */
 #define LS_REC_NOCRC 2u   /* skip the metadata CRC check (fuzzing the TLV parser only) */
+#define LS_REC_NOPARTS 4u /* a manifest's part table is checked but not built (listings: a
+                           * 10,000-part record would cost ~400 KB of arena per entry);
+                           * layout->parts and obj->part_sizes stay NULL, the counts are set */
 
 /* Encodes obj + layout; inline data (obj->size bytes) is appended from `data` when
  * layout->kind is LS_INLINE. Appends to out. */

@@ -329,18 +329,24 @@ int ls_rec_decode(const void *buf, size_t n, unsigned flags, arena_t *a, store_o
         /* each part takes at least LS_ID_LEN + 1 bytes: bounds the allocation */
         if (get_varint(&p, pe, &cnt) < 0 || cnt == 0 || cnt > (uint64_t)(pe - p) / (LS_ID_LEN + 1))
             return -SE_CORRUPT;
-        l->parts = arena_calloc(a, (size_t)cnt, sizeof *l->parts);
-        uint64_t *sizes = arena_calloc(a, (size_t)cnt, sizeof *sizes);
+        bool build = !(flags & LS_REC_NOPARTS);
+        l->parts = build ? arena_calloc(a, (size_t)cnt, sizeof *l->parts) : NULL;
+        uint64_t *sizes = build ? arena_calloc(a, (size_t)cnt, sizeof *sizes) : NULL;
         for (uint64_t i = 0; i < cnt; i++) {
+            uint64_t psize;
             if ((size_t)(pe - p) < LS_ID_LEN)
                 return -SE_CORRUPT;
-            memcpy(l->parts[i].file_id, p, LS_ID_LEN);
+            const uint8_t *fid = p;
             p += LS_ID_LEN;
-            if (get_varint(&p, pe, &l->parts[i].size) < 0 || l->parts[i].size > o->size - off)
+            if (get_varint(&p, pe, &psize) < 0 || psize > o->size - off)
                 return -SE_CORRUPT;
-            l->parts[i].off = off;
-            off += l->parts[i].size;
-            sizes[i] = l->parts[i].size;
+            if (build) {
+                memcpy(l->parts[i].file_id, fid, LS_ID_LEN);
+                l->parts[i].size = psize;
+                l->parts[i].off = off;
+                sizes[i] = psize;
+            }
+            off += psize;
         }
         if (p != pe || off != o->size)
             return -SE_CORRUPT;

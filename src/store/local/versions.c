@@ -643,7 +643,8 @@ static int obj_legacy(vit_t *it, MDB_val v, sv_t *key, bool *legacy)
 {
     store_obj_t o;
     ls_layout_t l;
-    if (ls_rec_decode(v.mv_data, v.mv_size, LS_REC_NOATTRS, it->scratch, &o, &l) < 0) {
+    if (ls_rec_decode(v.mv_data, v.mv_size, LS_REC_NOATTRS | LS_REC_NOPARTS, it->scratch, &o,
+                      &l) < 0) {
         log_error("store: corrupt index record in version listing");
         return -SE_CORRUPT;
     }
@@ -720,7 +721,7 @@ static void vit_load(vit_t *it)
                     } else {
                         store_obj_t o;
                         ls_layout_t l;
-                        if (ls_rec_decode(it->vv.mv_data, it->vv.mv_size, LS_REC_NOATTRS,
+                        if (ls_rec_decode(it->vv.mv_data, it->vv.mv_size, LS_REC_NOATTRS | LS_REC_NOPARTS,
                                           it->scratch, &o, &l) < 0) {
                             log_error("store: corrupt version record in listing (long key)");
                             it->err = -SE_CORRUPT;
@@ -915,7 +916,8 @@ int store_list_versions(store_t *s, sv_t bucket, const store_lv_opts_t *o, arena
         store_obj_t *ob = &out->vers[out->nvers];
         out->latest[out->nvers++] = it.latest;
         ls_layout_t l;
-        if (ls_rec_decode(it.cur.val.mv_data, it.cur.val.mv_size, LS_REC_NOATTRS, a, ob, &l) < 0) {
+        if (ls_rec_decode(it.cur.val.mv_data, it.cur.val.mv_size, LS_REC_NOATTRS | LS_REC_NOPARTS,
+                          a, ob, &l) < 0) {
             log_error("store: corrupt version record in listing key=%.*s", SV_ARG(k));
             memset(ob, 0, sizeof *ob);
             ob->key = arena_strndup(a, k.p, k.len);
