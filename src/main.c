@@ -1,10 +1,13 @@
 /* strata: command-line entry.
- *   strata server [--data DIR] [--listen HOST:PORT]... [--region R] [--base-domain D]
+ *   strata server [--data DIR] [--listen HOST:PORT[,vpce=ID]]... [--region R] [--base-domain D]
+ *                 [--listen-tls HOST:PORT[,vpce=ID] --cert PEM --key PEM]
+ *                 [--trusted-proxies CIDR,...] [--object-ownership SETTING]
  *   strata admin --endpoint URL account create NAME [--access-key K --secret-key S]
  *                [--canonical-id ID --display-name D --email E]
  * Flags override STRATA_* environment variables, which override defaults. */
 #include "api/accounts.h"
 #include "api/api.h"
+#include "api/authz.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -26,7 +29,9 @@
 static int usage(void)
 {
     fprintf(stderr,
-            "usage: strata server [--data DIR] [--listen HOST:PORT]... [--region R] [--base-domain D]\n"
+            "usage: strata server [--data DIR] [--listen HOST:PORT[,vpce=ID]]... [--region R] [--base-domain D]\n"
+            "                     [--listen-tls HOST:PORT[,vpce=ID] --cert PEM --key PEM]\n"
+            "                     [--trusted-proxies CIDR,...] [--object-ownership SETTING]\n"
             "       strata admin --endpoint URL account create NAME [--access-key K --secret-key S]\n"
             "                    [--canonical-id ID] [--display-name D] [--email E]\n"
             "environment: STRATA_DATA, STRATA_LISTEN (comma-separated), STRATA_REGION,\n"
@@ -58,6 +63,22 @@ static int mkdir_p(const char *dir)
     return 0;
 }
 
+/* A whole (small) text file, e.g. a PEM certificate. */
+static int read_text_file(const char *path, buf_t *out)
+{
+    if (!path || !*path)
+        return -EINVAL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -errno;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && out->len < (1u << 20))
+        buf_append(out, chunk, n);
+    fclose(f);
+    return out->len ? 0 : -EINVAL;
+}
+
 static int cmd_server(int argc, char **argv)
 {
     const char *data = env_or("STRATA_DATA", "./data");
@@ -65,6 +86,13 @@ static int cmd_server(int argc, char **argv)
     const char *base_domain = env_or("STRATA_BASE_DOMAIN", "");
     const char *listens[16];
     int nlisten = 0;
+    /* access control (docs/security.md): HTTPS listeners, trusted proxies, default ownership */
+    const char *tls_listens[16];
+    int ntls = 0;
+    const char *cert_file = env_or("STRATA_TLS_CERT", "");
+    const char *key_file = env_or("STRATA_TLS_KEY", "");
+    const char *proxies = env_or("STRATA_TRUSTED_PROXIES", "");
+    const char *ownership = env_or("STRATA_OBJECT_OWNERSHIP", "");
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -78,6 +106,16 @@ static int cmd_server(int argc, char **argv)
             region = v;
         else if (strcmp(a, "--base-domain") == 0)
             base_domain = v;
+        else if (strcmp(a, "--listen-tls") == 0 && ntls < 16)
+            tls_listens[ntls++] = v;
+        else if (strcmp(a, "--cert") == 0)
+            cert_file = v;
+        else if (strcmp(a, "--key") == 0)
+            key_file = v;
+        else if (strcmp(a, "--trusted-proxies") == 0)
+            proxies = v;
+        else if (strcmp(a, "--object-ownership") == 0)
+            ownership = v;
         else if (strcmp(a, "--day-seconds") == 0)
             clock_set_day_seconds(atoll(v));
         else
@@ -93,6 +131,34 @@ static int cmd_server(int argc, char **argv)
     }
     if (getenv("STRATA_DAY_SECONDS"))
         clock_set_day_seconds(atoll(getenv("STRATA_DAY_SECONDS")));
+    static char env_tls[1024];
+    if (ntls == 0 && getenv("STRATA_LISTEN_TLS")) {
+        snprintf(env_tls, sizeof env_tls, "%s", getenv("STRATA_LISTEN_TLS"));
+        for (char *save = NULL, *t = strtok_r(env_tls, ";", &save); t && ntls < 16;
+             t = strtok_r(NULL, ";", &save))
+            tls_listens[ntls++] = t;
+    }
+    if (authz_set_trusted_proxies(proxies) != 0) {
+        log_error("--trusted-proxies: not a list of addresses or CIDRs: %s", proxies);
+        return 2;
+    }
+    if (*ownership) {
+        enum authz_ownership o;
+        if (authz_ownership_parse(sv_from_cstr(ownership), &o) != 0) {
+            log_error("--object-ownership: BucketOwnerEnforced, BucketOwnerPreferred or "
+                      "ObjectWriter, not %s", ownership);
+            return 2;
+        }
+        authz_set_default_ownership(o);
+    }
+    buf_t tls_cert = BUF_INIT, tls_key = BUF_INIT;
+    if (ntls && (read_text_file(cert_file, &tls_cert) != 0 ||
+                 read_text_file(key_file, &tls_key) != 0)) {
+        log_error("--listen-tls needs --cert FILE and --key FILE (PEM) that can be read");
+        buf_release(&tls_cert);
+        buf_release(&tls_key);
+        return 2;
+    }
 
     /* Block the stop signals in every thread; the main thread waits for them. */
     sigset_t stop;
@@ -141,6 +207,20 @@ static int cmd_server(int argc, char **argv)
             goto out;
         }
     }
+    for (int i = 0; i < ntls; i++) {
+        char spec[256], *label = NULL;
+        snprintf(spec, sizeof spec, "%s", tls_listens[i]);
+        char *comma = strchr(spec, ',');
+        if (comma) {
+            *comma = 0;
+            if (strncmp(comma + 1, "vpce=", 5) == 0)
+                label = comma + 6;
+        }
+        if ((rc = http_server_listen_tls(srv, spec, label, tls_cert.p, tls_key.p)) != 0) {
+            log_error("cannot listen (TLS) on %s: %s", spec, strata_strerror(rc));
+            goto out;
+        }
+    }
     if ((rc = http_server_start(srv)) != 0) {
         log_error("cannot start the HTTP server: %s", strata_strerror(rc));
         goto out;
@@ -148,7 +228,8 @@ static int cmd_server(int argc, char **argv)
     const http_listener_t *ls;
     size_t nl = http_server_listeners(srv, &ls);
     for (size_t i = 0; i < nl; i++)
-        printf("Strata listening on http://%s:%u%s%s (region %s)\n", ls[i].host, ls[i].port,
+        printf("Strata listening on %s://%s:%u%s%s (region %s)\n", ls[i].tls ? "https" : "http",
+               ls[i].host, ls[i].port,
                ls[i].label[0] ? " label=" : "", ls[i].label, region);
     printf("Data directory: %s\n", data);
     fflush(stdout);
@@ -163,6 +244,8 @@ out:
     http_server_free(srv);
     api_free(api);
     store_close(st);
+    buf_release(&tls_cert);
+    buf_release(&tls_key);
     log_info("stopped");
     return rc ? 1 : 0;
 }

@@ -101,6 +101,9 @@ typedef struct rq {
      * elements (an XML fragment such as "<TagKey>k</TagKey>"). NULL: none. */
     const char *err_msg;
     const char *err_extra;
+    /* api/authz.c's per-request state (the principal's compiled identity and session
+     * policies), created on first use and released with the arena. */
+    struct authz_rq *authz;
 } rq_t;
 
 /* Responses */

@@ -7,10 +7,10 @@
  *        MD5 / additional checksum -> sink (the store put, or a bounded buffer for XML).
  * end:   payload checks (SHA-256, decoded length, trailer checksum) -> the op's end handler,
  *        which commits. A request that fails or is cut short never commits (done aborts).
- * Authorization for now: the bucket owner's account only (policies come later); anonymous
- * requests are denied.
+ * Authorization: api/authz.c, after the bucket lookup (NoSuchBucket comes first, as on S3).
  */
 #include "api/api_int.h"
+#include "api/authz_int.h"
 #include "api/query.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -173,6 +173,21 @@ static const struct op_desc *op_lookup(enum s3_op op)
         [S3_OP_PUT_BUCKET_TAGGING] = {NULL, op_put_bucket_tagging, true},
         [S3_OP_DELETE_BUCKET_TAGGING] = {op_delete_bucket_tagging, NULL, true},
         [S3_OP_GET_OBJECT_ATTRIBUTES] = {op_get_object_attributes, NULL, true},
+        /* access control (api/s3_policy.c, api/s3_acl.c) */
+        [S3_OP_GET_BUCKET_POLICY] = {op_get_bucket_policy, NULL, true},
+        [S3_OP_PUT_BUCKET_POLICY] = {NULL, op_put_bucket_policy, true},
+        [S3_OP_DELETE_BUCKET_POLICY] = {op_delete_bucket_policy, NULL, true},
+        [S3_OP_GET_BUCKET_POLICY_STATUS] = {op_get_bucket_policy_status, NULL, true},
+        [S3_OP_GET_PUBLIC_ACCESS_BLOCK] = {op_get_public_access_block, NULL, true},
+        [S3_OP_PUT_PUBLIC_ACCESS_BLOCK] = {NULL, op_put_public_access_block, true},
+        [S3_OP_DELETE_PUBLIC_ACCESS_BLOCK] = {op_delete_public_access_block, NULL, true},
+        [S3_OP_GET_OWNERSHIP_CONTROLS] = {op_get_ownership_controls, NULL, true},
+        [S3_OP_PUT_OWNERSHIP_CONTROLS] = {NULL, op_put_ownership_controls, true},
+        [S3_OP_DELETE_OWNERSHIP_CONTROLS] = {op_delete_ownership_controls, NULL, true},
+        [S3_OP_GET_BUCKET_ACL] = {op_get_bucket_acl, NULL, true},
+        [S3_OP_PUT_BUCKET_ACL] = {NULL, op_put_bucket_acl, true},
+        [S3_OP_GET_OBJECT_ACL] = {op_get_object_acl, NULL, true},
+        [S3_OP_PUT_OBJECT_ACL] = {NULL, op_put_object_acl, true},
         [S3_OP_CREATE_MULTIPART] = {NULL, op_create_multipart, true},
         [S3_OP_UPLOAD_PART] = {NULL, upload_part_end, true},
         [S3_OP_UPLOAD_PART_COPY] = {NULL, op_upload_part_copy, true},
@@ -518,6 +533,14 @@ static int api_begin(void *ud, http_req_t *hr, http_resp_t *resp)
         return HTTP_WANT_BODY;
     }
 
+    if (sv_eq_cstr(hr->path, "/v20180820/configuration/publicAccessBlock")) {
+        /* S3 Control: the account-level Block Public Access (api/s3_policy.c) */
+        if ((rc = body_setup(q, BODY_BUFFER, 64 * 1024)) != 0)
+            return fail(q, resp, rc);
+        q->on_end = op_account_pab;
+        return HTTP_WANT_BODY;
+    }
+
     rc = s3_route(q->a, hr->method, http_req_header(hr, "host"), hr->path, hr->query,
                   api->base_domain, &q->route);
     if (rc < 0)
@@ -547,14 +570,10 @@ static int api_begin(void *ud, http_req_t *hr, http_resp_t *resp)
         else
             return fail(q, resp, rc);
     }
-    /* Authorization (policies come later): the owner's account only.
-     * TEMPORARY until the policy engine (src/policy/) is wired in: IAM users and assumed roles
-     * act with their account's rights here (q->acct is the user's or the role's account), so
-     * a user without any policy can still use the account's buckets. See docs/security.md. */
-    if (q->anonymous)
-        return fail(q, resp, -SE_ACCESS_DENIED);
-    if (q->have_bucket && strcmp(q->bucket.owner, q->acct.id) != 0)
-        return fail(q, resp, -SE_ACCESS_DENIED);
+    /* Authorization (api/authz.c): bucket policy, ACLs, Block Public Access and the
+     * principal's own policies; anonymous requests are evaluated as the anonymous principal. */
+    if ((rc = authz_request(q)) != 0)
+        return fail(q, resp, rc);
 
     if (d->run) {
         d->run(q, resp);

@@ -1,5 +1,6 @@
 /* api/s3_bucket: bucket operations and object listings (ListObjects V1 and V2). */
 #include "api/api_int.h"
+#include "api/authz_int.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "s3/xml.h"
@@ -109,8 +110,16 @@ void op_create_bucket(rq_t *q, http_resp_t *resp)
         resp_error(q, resp, -SE_ILLEGAL_LOCATION, NULL);
         return;
     }
+    /* Object Ownership and ACL headers (api/s3_acl.c) */
+    struct acl_create *ac = arena_calloc(q->a, 1, sizeof *ac);
+    if ((rc = acl_create_bucket_check(q, ac)) != 0) {
+        resp_error(q, resp, rc, q->err_msg);
+        return;
+    }
     b.created_ms = now_ms();
     rc = store_bucket_create(api->store, &b);
+    if (rc == 0)
+        rc = acl_create_bucket_apply(q, ac);
     if (rc == -SE_BUCKET_EXISTS) {
         store_bucket_t old;
         if (store_bucket_get(api->store, q->route.bucket, &old) == 0 &&

@@ -1,6 +1,7 @@
 /* api/s3_object: PutObject, GetObject/HeadObject, DeleteObject, DeleteObjects, CopyObject.
  * Object bytes stream between the connection and the store in bounded pieces. */
 #include "api/api_int.h"
+#include "api/authz_int.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -196,6 +197,8 @@ void put_object_end(rq_t *q, http_resp_t *resp)
     store_put_t *p = q->put;
     q->put = NULL; /* commit frees it whatever happens */
     int rc = store_put_commit(p, &pc->meta, &pc->cond);
+    if (!rc)
+        rc = acl_after_object_write(q, &pc->meta); /* x-amz-acl / x-amz-grant-* */
     if (rc) {
         resp_error(q, resp, rc, NULL);
         return;
@@ -505,6 +508,9 @@ void op_delete_objects(rq_t *q, http_resp_t *resp)
         rc = key.len == 0 ? -SE_INVALID_ARGUMENT
              : key.len > MAX_KEY_LEN ? -SE_KEY_TOO_LONG
              : (version && !*version) ? -SE_INVALID_VERSION_ID
+             /* each key is authorized on its own (api/authz.c), as S3 does */
+             : authz_check(q, version ? "s3:DeleteObjectVersion" : "s3:DeleteObject", &q->bucket,
+                           key, version) != 0 ? -SE_ACCESS_DENIED
                                       : store_delete_version(q->api->store, q->route.bucket, key,
                                                              version, &dr);
         if (rc == 0 || rc == -SE_NO_SUCH_KEY || rc == -SE_NO_SUCH_VERSION) {
@@ -585,10 +591,7 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
         resp_error(q, resp, rc, NULL);
         return;
     }
-    if (strcmp(sb.owner, q->acct.id) != 0) {
-        resp_error(q, resp, -SE_ACCESS_DENIED, NULL);
-        return;
-    }
+    /* s3:GetObject on the source was authorized with the request (api/authz.c) */
     sv_t directive = rq_header(q, "x-amz-metadata-directive");
     bool replace = false;
     if (directive.p) {
@@ -697,7 +700,8 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
     }
     if (!strchr(src.etag, '-'))
         hex_encode(raw, 16, meta.etag); /* a single-part copy gets the MD5 of its bytes */
-    if ((rc = store_put_commit(p, &meta, NULL)) != 0) {
+    if ((rc = store_put_commit(p, &meta, NULL)) != 0 ||
+        (rc = acl_after_object_write(q, &meta)) != 0) {
         resp_error(q, resp, rc, NULL);
         return;
     }

@@ -123,7 +123,20 @@
     X(CORRUPT, "InternalError", 500, "We encountered an internal error. Please try again.")        \
     X(MALFORMED_POLICY_DOCUMENT, "MalformedPolicyDocument", 400,                                   \
       "The policy document is malformed.")                                                         \
-    X(POLICY_LIMIT_EXCEEDED, "LimitExceeded", 409, "Cannot exceed quota for PolicySize.")
+    X(POLICY_LIMIT_EXCEEDED, "LimitExceeded", 409, "Cannot exceed quota for PolicySize.")         \
+    X(ACL_NOT_SUPPORTED, "AccessControlListNotSupported", 400, "The bucket does not allow ACLs")   \
+    X(NO_SUCH_BUCKET_POLICY, "NoSuchBucketPolicy", 404, "The bucket policy does not exist")        \
+    X(NO_SUCH_PAB, "NoSuchPublicAccessBlockConfiguration", 404,                                    \
+      "The public access block configuration was not found")                                      \
+    X(NO_SUCH_OWNERSHIP, "OwnershipControlsNotFoundError", 404,                                    \
+      "The bucket ownership controls were not found")                                             \
+    X(UNRESOLVABLE_GRANT, "UnresolvableGrantByEmailAddress", 400,                                  \
+      "The email address you provided does not match any account on record.")                     \
+    X(INVALID_BUCKET_ACL_OWNERSHIP, "InvalidBucketAclWithObjectOwnership", 400,                    \
+      "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")           \
+    X(MALFORMED_ACL, "MalformedACLError", 400,                                                     \
+      "The XML you provided was not well-formed or did not validate against our published "       \
+      "schema")
 
 enum strata_err {
     SE_BASE = 1000,

@@ -8,6 +8,10 @@ from botocore.exceptions import ClientError
 
 from conftest import client_error, make_boto3, unique_name
 
+S3_ALL = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+
+
 DOC = {"Version": "2012-10-17",
        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
 
@@ -127,7 +131,8 @@ def test_access_key_lifecycle_and_s3(iam, server, s3):
     meta = iam.list_access_keys(UserName=name)["AccessKeyMetadata"]
     assert [(m["AccessKeyId"], m["Status"]) for m in meta] == [(k["AccessKeyId"], "Active")]
 
-    # The user's keys work for S3 (as the account, until policies are enforced).
+    # The user's keys work for S3, with what its policies allow (api/authz.c).
+    iam.put_user_policy(UserName=name, PolicyName="s3", PolicyDocument=S3_ALL)
     us3 = make_boto3(server.endpoint, k["AccessKeyId"], k["SecretAccessKey"])
     b = unique_name("ub")
     us3.create_bucket(Bucket=b)
@@ -455,5 +460,6 @@ def test_iam_persists_across_restart(iam, server):
     server.start()
     server.wait_ready()
     assert iam.get_user(UserName=name)["User"]["UserName"] == name
+    iam.put_user_policy(UserName=name, PolicyName="s3", PolicyDocument=S3_ALL)
     us3 = make_boto3(server.endpoint, k["AccessKeyId"], k["SecretAccessKey"])
     us3.list_buckets()

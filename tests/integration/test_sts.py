@@ -14,6 +14,10 @@ from conftest import (AWS_CLI, Server, client_error, create_account, make_boto3,
 from test_iam import DOC, boto, trust_doc
 
 
+S3_ALL = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+
+
 @pytest.fixture(scope="module")
 def iam(server):
     return boto("iam", server.endpoint, server.access_key, server.secret_key)
@@ -32,8 +36,10 @@ def account_id(sts):
 @pytest.fixture(scope="module")
 def role(iam, account_id):
     name = unique_name("role")
-    return iam.create_role(RoleName=name, MaxSessionDuration=7200,
-                           AssumeRolePolicyDocument=json.dumps(trust_doc(account_id)))["Role"]
+    r = iam.create_role(RoleName=name, MaxSessionDuration=7200,
+                        AssumeRolePolicyDocument=json.dumps(trust_doc(account_id)))["Role"]
+    iam.put_role_policy(RoleName=name, PolicyName="s3", PolicyDocument=S3_ALL)
+    return r
 
 
 def creds_clients(endpoint, c):
@@ -169,6 +175,7 @@ def test_cross_account_assume_role(server, iam, account_id):
 def test_get_session_token(iam, server, account_id):
     name = unique_name("u")
     iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="s3", PolicyDocument=S3_ALL)
     k = iam.create_access_key(UserName=name)["AccessKey"]
     usts = boto("sts", server.endpoint, k["AccessKeyId"], k["SecretAccessKey"])
     c = usts.get_session_token(DurationSeconds=900)["Credentials"]
@@ -249,6 +256,7 @@ def test_expired_credentials(tmp_root):
         sts = boto("sts", srv.endpoint, srv.access_key, srv.secret_key, parameter_validation=False)
         acct = sts.get_caller_identity()["Account"]
         r = iam.create_role(RoleName="short", AssumeRolePolicyDocument=json.dumps(trust_doc(acct)))
+        iam.put_role_policy(RoleName="short", PolicyName="s3", PolicyDocument=S3_ALL)
         c = sts.assume_role(RoleArn=r["Role"]["Arn"], RoleSessionName="s1", DurationSeconds=6)["Credentials"]
         tsts, ts3, _ = creds_clients(srv.endpoint, c)
         assert tsts.get_caller_identity()["Account"] == acct

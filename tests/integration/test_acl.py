@@ -1,0 +1,250 @@
+"""ACLs and Object Ownership: canned ACLs, x-amz-grant-* headers, AccessControlPolicy bodies,
+Put/GetBucketAcl, Put/GetObjectAcl, Put/Get/DeleteBucketOwnershipControls, BucketOwnerEnforced
+as the default for new buckets (api/s3_acl.c, api/s3_policy.c, api/authz.c)."""
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+import s3sig
+from conftest import (Account, client_error, random_access_key, random_secret_key, run_admin,
+                      unique_name)
+
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTH_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+
+def account(server, prefix, email=None):
+    ak, sk = random_access_key(), random_secret_key()
+    args = ["account", "create", unique_name(prefix), "--access-key", ak, "--secret-key", sk]
+    if email:
+        args += ["--email", email]
+    p = run_admin(server, *args)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    info = json.loads(p.stdout)
+    a = Account(info["name"], ak, sk, server)
+    a.id, a.canonical_id = info["account_id"], info["canonical_id"]
+    return a
+
+
+@pytest.fixture(scope="module")
+def bob(server):
+    return account(server, "bob", email="bob-%s@example.com" % unique_name("e"))
+
+
+def anon_status(server, method, path, **kw):
+    c = s3sig.Client(server.endpoint, server.access_key, server.secret_key)
+    return c.request(method, path, sign=False, **kw).status
+
+
+def object_writer(s3, b):
+    s3.put_bucket_ownership_controls(
+        Bucket=b, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+
+
+def grants(acl):
+    out = set()
+    for g in acl["Grants"]:
+        ge = g["Grantee"]
+        out.add((ge.get("ID") or ge.get("URI"), g["Permission"]))
+    return out
+
+
+def test_new_bucket_is_bucket_owner_enforced(s3, bucket):
+    r = s3.get_bucket_ownership_controls(Bucket=bucket)
+    assert r["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    # ACLs can be read (owner FULL_CONTROL) but not set
+    acl = s3.get_bucket_acl(Bucket=bucket)
+    assert grants(acl) == {(acl["Owner"]["ID"], "FULL_CONTROL")}
+    for op in (lambda: s3.put_bucket_acl(Bucket=bucket, ACL="public-read"),
+               lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read")):
+        with pytest.raises(ClientError) as e:
+            op()
+        assert client_error(e) == (400, "AccessControlListNotSupported")
+    # bucket-owner-full-control is accepted, as on S3
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="bucket-owner-full-control")
+    s3.put_object(Bucket=bucket, Key="k2", Body=b"x", ACL="private")  # the same, here
+    acl = s3.get_object_acl(Bucket=bucket, Key="k")
+    assert grants(acl) == {(acl["Owner"]["ID"], "FULL_CONTROL")}
+
+
+def test_ownership_controls_api(s3, bucket):
+    object_writer(s3, bucket)
+    r = s3.get_bucket_ownership_controls(Bucket=bucket)
+    assert r["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "ObjectWriter"}]
+    s3.delete_bucket_ownership_controls(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_ownership_controls(Bucket=bucket)
+    assert client_error(e) == (404, "OwnershipControlsNotFoundError")
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_ownership_controls(
+            Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "Whoever"}]})
+    assert client_error(e) == (400, "MalformedXML")
+
+
+def test_create_bucket_with_object_ownership(s3, bucket_name):
+    b = bucket_name("own")
+    s3.create_bucket(Bucket=b, ObjectOwnership="ObjectWriter", ACL="public-read")
+    assert s3.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"]["Rules"] == [
+        {"ObjectOwnership": "ObjectWriter"}]
+    assert (ALL_USERS, "READ") in grants(s3.get_bucket_acl(Bucket=b))
+    b2 = bucket_name("own")
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=b2, ACL="public-read")  # default: BucketOwnerEnforced
+    assert client_error(e) == (400, "InvalidBucketAclWithObjectOwnership")
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=b2, ObjectOwnership="Nobody")
+    assert client_error(e)[0] == 400
+
+
+@pytest.mark.parametrize("canned,expect", [
+    ("private", set()),
+    ("public-read", {(ALL_USERS, "READ")}),
+    ("public-read-write", {(ALL_USERS, "READ"), (ALL_USERS, "WRITE")}),
+    ("authenticated-read", {(AUTH_USERS, "READ")}),
+])
+def test_canned_object_acls(server, s3, bucket, canned, expect):
+    object_writer(s3, bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v", ACL=canned)
+    acl = s3.get_object_acl(Bucket=bucket, Key="k")
+    owner = acl["Owner"]["ID"]
+    assert grants(acl) == {(owner, "FULL_CONTROL")} | expect
+    public = (ALL_USERS, "READ") in expect
+    assert anon_status(server, "GET", "/%s/k" % bucket) == (200 if public else 403)
+
+
+def test_canned_bucket_acls(server, s3, bucket):
+    object_writer(s3, bucket)
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    assert anon_status(server, "GET", "/" + bucket, query=[("list-type", "2")]) == 200
+    s3.put_bucket_acl(Bucket=bucket, ACL="log-delivery-write")
+    acl = s3.get_bucket_acl(Bucket=bucket)
+    assert ("http://acs.amazonaws.com/groups/s3/LogDelivery", "WRITE") in grants(acl)
+    assert anon_status(server, "GET", "/" + bucket, query=[("list-type", "2")]) == 403
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+    # with a public bucket ACL gone, BucketOwnerEnforced can be applied again
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+
+
+def test_enforced_refused_while_bucket_acl_grants_others(s3, bucket):
+    object_writer(s3, bucket)
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_ownership_controls(
+            Bucket=bucket,
+            OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    assert client_error(e) == (400, "InvalidBucketAclWithObjectOwnership")
+
+
+def test_grant_headers_by_id_and_email(server, s3, bucket, bob):
+    object_writer(s3, bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v",
+                  GrantRead='id="%s"' % bob.canonical_id)
+    assert bob.s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    with pytest.raises(ClientError) as e:
+        bob.s3.get_object_acl(Bucket=bucket, Key="k")
+    assert client_error(e) == (403, "AccessDenied")
+    # by email: the same account
+    p = run_admin(server, "account", "create", unique_name("carl"), "--email",
+                  "carl-%s@example.com" % unique_name("x"))
+    info = json.loads(p.stdout)
+    carl = Account(info["name"], info["access_key"], info["secret_key"], server)
+    s3.put_object_acl(Bucket=bucket, Key="k",
+                      GrantFullControl='emailAddress="%s"' % info["email"])
+    assert carl.s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    carl.s3.get_object_acl(Bucket=bucket, Key="k")
+    # bob lost his grant with the new ACL
+    with pytest.raises(ClientError):
+        bob.s3.get_object(Bucket=bucket, Key="k")
+    with pytest.raises(ClientError) as e:
+        s3.put_object_acl(Bucket=bucket, Key="k", GrantRead='emailAddress="nobody@nowhere"')
+    assert client_error(e) == (400, "UnresolvableGrantByEmailAddress")
+    with pytest.raises(ClientError) as e:
+        s3.put_object_acl(Bucket=bucket, Key="k", GrantRead='id="%s"' % ("0" * 64))
+    assert client_error(e)[0] == 400
+
+
+def test_access_control_policy_body(server, s3, bucket, bob):
+    object_writer(s3, bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    owner = s3.get_object_acl(Bucket=bucket, Key="k")["Owner"]
+    policy = {"Owner": {"ID": owner["ID"]}, "Grants": [
+        {"Grantee": {"Type": "CanonicalUser", "ID": owner["ID"]}, "Permission": "FULL_CONTROL"},
+        {"Grantee": {"Type": "CanonicalUser", "ID": bob.canonical_id}, "Permission": "READ"},
+        {"Grantee": {"Type": "Group", "URI": AUTH_USERS}, "Permission": "READ_ACP"},
+    ]}
+    s3.put_object_acl(Bucket=bucket, Key="k", AccessControlPolicy=policy)
+    got = grants(s3.get_object_acl(Bucket=bucket, Key="k"))
+    assert got == {(owner["ID"], "FULL_CONTROL"), (bob.canonical_id, "READ"),
+                   (AUTH_USERS, "READ_ACP")}
+    assert bob.s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    bob.s3.get_object_acl(Bucket=bucket, Key="k")  # READ_ACP via AuthenticatedUsers
+    assert anon_status(server, "GET", "/%s/k" % bucket, query=[("acl", "")]) == 403
+    with pytest.raises(ClientError) as e:
+        bob.s3.put_object_acl(Bucket=bucket, Key="k", ACL="public-read")
+    assert client_error(e) == (403, "AccessDenied")
+
+
+def test_malformed_acl_body(raw, s3, bucket):
+    object_writer(s3, bucket)
+    for body in (b"<AccessControlPolicy><AccessControlList><Grant><Permission>READ"
+                 b"</Permission></Grant></AccessControlList></AccessControlPolicy>",
+                 b"<AccessControlPolicy><AccessControlList><Grant><Grantee "
+                 b"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"Group\">"
+                 b"<URI>http://example.com/x</URI></Grantee><Permission>READ</Permission>"
+                 b"</Grant></AccessControlList></AccessControlPolicy>",
+                 b"<nope/>", b"<<"):
+        r = raw.request("PUT", "/" + bucket, query=[("acl", "")], body=body)
+        assert r.status == 400, r
+    r = raw.request("PUT", "/" + bucket, query=[("acl", "")],
+                    headers={"x-amz-acl": "private"}, body=b"<AccessControlPolicy/>")
+    assert r.status == 400, r
+    r = raw.request("PUT", "/" + bucket, query=[("acl", "")],
+                    headers={"x-amz-acl": "no-such-canned-acl"})
+    assert r.status == 400, r
+    # nothing changed
+    assert len(s3.get_bucket_acl(Bucket=bucket)["Grants"]) == 1
+
+
+def test_bucket_write_acl_lets_others_upload(server, s3, bucket, bob):
+    object_writer(s3, bucket)
+    s3.put_bucket_acl(Bucket=bucket, GrantWrite='id="%s"' % bob.canonical_id,
+                      GrantFullControl='id="%s"' % s3.get_bucket_acl(Bucket=bucket)["Owner"]["ID"])
+    bob.s3.put_object(Bucket=bucket, Key="from-bob", Body=b"b")
+    # ObjectWriter: bob owns what he wrote (the default ACL gives him FULL_CONTROL)
+    acl = bob.s3.get_object_acl(Bucket=bucket, Key="from-bob")
+    assert acl["Owner"]["ID"] == bob.canonical_id
+    assert bob.s3.get_object(Bucket=bucket, Key="from-bob")["Body"].read() == b"b"
+    with pytest.raises(ClientError) as e:
+        bob.s3.list_objects_v2(Bucket=bucket)  # WRITE is not READ
+    assert client_error(e) == (403, "AccessDenied")
+
+
+def test_bucket_owner_preferred(s3, bucket, bob):
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+    owner_id = s3.get_bucket_acl(Bucket=bucket)["Owner"]["ID"]
+    s3.put_bucket_acl(Bucket=bucket, GrantWrite='id="%s"' % bob.canonical_id,
+                      GrantFullControl='id="%s"' % owner_id)
+    bob.s3.put_object(Bucket=bucket, Key="given", Body=b"g", ACL="bucket-owner-full-control")
+    assert s3.get_object_acl(Bucket=bucket, Key="given")["Owner"]["ID"] == owner_id
+    bob.s3.put_object(Bucket=bucket, Key="kept", Body=b"k")
+    assert bob.s3.get_object_acl(Bucket=bucket, Key="kept")["Owner"]["ID"] == bob.canonical_id
+
+
+def test_stale_object_acl_does_not_survive_overwrite(server, s3, bucket):
+    object_writer(s3, bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v1", ACL="public-read")
+    assert anon_status(server, "GET", "/%s/k" % bucket) == 200
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v2")  # new object: default (private) ACL
+    assert anon_status(server, "GET", "/%s/k" % bucket) == 403
+    s3.delete_object(Bucket=bucket, Key="k")
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v1")
+    assert anon_status(server, "GET", "/%s/k" % bucket) == 403
+
+
+def test_object_acl_of_missing_key(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.get_object_acl(Bucket=bucket, Key="missing")
+    assert client_error(e) == (404, "NoSuchKey")

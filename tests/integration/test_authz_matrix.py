@@ -1,0 +1,363 @@
+"""Authorization matrix through the real server: principal x operation x bucket setting ->
+allow/deny, every row checked (api/authz.c; docs/security.md).
+
+A module-scoped server with two listeners: the plain one and one labelled as a VPC endpoint
+(`--listen 127.0.0.2:PORT,vpce=vpce-1a2b3c4d`), so aws:SourceVpce rows are real.
+"Allowed" means the request got past authorization: anything but 403 (a 404 NoSuchKey or
+NoSuchBucketPolicy is an allowed request that found nothing).
+"""
+import json
+import os
+
+import pytest
+
+import s3sig
+from conftest import (Server, free_port, random_access_key, random_secret_key, run_admin,
+                      unique_name)
+
+VPCE = "vpce-1a2b3c4d"
+PHI_KEY = "phi.txt"
+
+
+@pytest.fixture(scope="module")
+def msrv(tmp_root):
+    d = os.path.join(tmp_root, unique_name("matrix"))
+    os.makedirs(os.path.join(d, "data"))
+    port2 = free_port()
+    srv = Server(os.path.join(d, "data"), os.path.join(d, "server.log"), random_access_key(),
+                 random_secret_key())
+    srv.listens = ["127.0.0.1:%d" % srv.port, "127.0.0.2:%d,vpce=%s" % (port2, VPCE)]
+    srv.vpce_endpoint = "http://127.0.0.2:%d" % port2
+    srv.start()
+    try:
+        srv.wait_ready()
+        yield srv
+    finally:
+        rc, hung = srv.stop()
+        assert not hung
+        assert "ERROR: AddressSanitizer" not in srv.log_text()
+        assert "runtime error:" not in srv.log_text()
+
+
+class Other:
+    pass
+
+
+@pytest.fixture(scope="module")
+def other(msrv):
+    """Another account, created with `strata admin account create` (its id from the answer)."""
+    o = Other()
+    o.name = unique_name("other")
+    o.access_key, o.secret_key = random_access_key(), random_secret_key()
+    p = run_admin(msrv, "account", "create", o.name, "--access-key", o.access_key,
+                  "--secret-key", o.secret_key)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    info = json.loads(p.stdout)
+    o.id, o.canonical_id = info["account_id"], info["canonical_id"]
+    return o
+
+
+@pytest.fixture(scope="module")
+def other_id(other):
+    return other.id
+
+
+def owner_raw(msrv):
+    return msrv.client()
+
+
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow_public_read(b):
+    return {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::%s/*" % b}
+
+
+SETTINGS = ["none", "public-read", "deny-no-sse", "cross-account", "phi-deny", "vpce-only",
+            "bpa-restrict", "acl-public-read", "acl-public-read+ignore"]
+
+
+@pytest.fixture(scope="module")
+def buckets(msrv, other_id):
+    """setting name -> bucket name, each with objects 'obj' and 'phi.txt' (tagged PHI)."""
+    raw = owner_raw(msrv)
+    out = {}
+    for s in SETTINGS:
+        b = unique_name("m")
+        assert raw.create_bucket(b).status == 200
+        assert raw.put(b, "obj", b"hello").status == 200
+        r = raw.put(b, PHI_KEY, b"secret", headers={"x-amz-tagging": "Classification=PHI"})
+        assert r.status == 200, r
+        pol = None
+        if s == "public-read":
+            pol = policy(allow_public_read(b))
+        elif s == "deny-no-sse":
+            pol = policy({"Sid": "DenyUnencrypted", "Effect": "Deny", "Principal": "*",
+                          "Action": "s3:PutObject", "Resource": "arn:aws:s3:::%s/*" % b,
+                          "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}})
+        elif s == "cross-account":
+            pol = policy({"Sid": "Other", "Effect": "Allow",
+                          "Principal": {"AWS": "arn:aws:iam::%s:root" % other_id},
+                          "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+                          "Resource": ["arn:aws:s3:::%s" % b, "arn:aws:s3:::%s/*" % b]})
+        elif s == "phi-deny":
+            pol = policy(allow_public_read(b),
+                         {"Sid": "NoPHI", "Effect": "Deny", "Principal": "*",
+                          "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/*" % b,
+                          "Condition": {"StringEquals":
+                                        {"s3:ExistingObjectTag/Classification": "PHI"}}})
+        elif s == "vpce-only":
+            pol = policy({"Sid": "VpceOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                          "Resource": ["arn:aws:s3:::%s" % b, "arn:aws:s3:::%s/*" % b],
+                          "Condition": {"StringNotEquals": {"aws:SourceVpce": VPCE}}})
+        elif s == "bpa-restrict":
+            pol = policy(allow_public_read(b))
+        if pol:
+            r = raw.request("PUT", "/" + b, query=[("policy", "")], body=pol.encode())
+            assert r.status == 204, r
+        if s == "bpa-restrict":
+            body = (b"<PublicAccessBlockConfiguration><RestrictPublicBuckets>true"
+                    b"</RestrictPublicBuckets></PublicAccessBlockConfiguration>")
+            r = raw.request("PUT", "/" + b, query=[("publicAccessBlock", "")], body=body)
+            assert r.status == 200, r
+        if s.startswith("acl-public-read"):
+            body = (b"<OwnershipControls><Rule><ObjectOwnership>ObjectWriter</ObjectOwnership>"
+                    b"</Rule></OwnershipControls>")
+            r = raw.request("PUT", "/" + b, query=[("ownershipControls", "")], body=body)
+            assert r.status == 200, r
+            r = raw.request("PUT", "/" + b + "/obj", query=[("acl", "")],
+                            headers={"x-amz-acl": "public-read"})
+            assert r.status == 200, r
+            r = raw.request("PUT", "/" + b, query=[("acl", "")],
+                            headers={"x-amz-acl": "public-read"})
+            assert r.status == 200, r
+        if s == "acl-public-read+ignore":
+            body = (b"<PublicAccessBlockConfiguration><IgnorePublicAcls>true"
+                    b"</IgnorePublicAcls></PublicAccessBlockConfiguration>")
+            r = raw.request("PUT", "/" + b, query=[("publicAccessBlock", "")], body=body)
+            assert r.status == 200, r
+        out[s] = b
+    return out
+
+
+def client_for(msrv, other, who, via_vpce=False):
+    ep = msrv.vpce_endpoint if via_vpce else msrv.endpoint
+    if isinstance(who, tuple):  # (access key, secret, session token or None)
+        return s3sig.Client(ep, who[0], who[1]), (who[2] or True)
+    if who == "owner":
+        return s3sig.Client(ep, msrv.access_key, msrv.secret_key), True
+    if who == "other":
+        return s3sig.Client(ep, other.access_key, other.secret_key), True
+    return s3sig.Client(ep, msrv.access_key, msrv.secret_key), False  # anonymous: unsigned
+
+
+_n = [0]
+
+
+def run_op(msrv, other, who, op, b, via_vpce=False):
+    c, sign = client_for(msrv, other, who, via_vpce)
+    _n[0] += 1
+    if isinstance(sign, str):  # an STS session token
+        token = sign
+        sign = True
+        base = c.request
+
+        def request(method, path, headers=None, **kw):
+            h = dict(headers or {})
+            h["x-amz-security-token"] = token
+            return base(method, path, headers=h, **kw)
+        c.request = request
+    if op == "GetObject":
+        r = c.request("GET", "/%s/obj" % b, sign=sign)
+    elif op == "GetPHI":
+        r = c.request("GET", "/%s/%s" % (b, PHI_KEY), sign=sign)
+    elif op == "PutObject":
+        r = c.request("PUT", "/%s/put-%d" % (b, _n[0]), body=b"x", sign=sign)
+    elif op == "PutObjectSSE":
+        r = c.request("PUT", "/%s/sse-%d" % (b, _n[0]), body=b"x", sign=sign,
+                      headers={"x-amz-server-side-encryption": "AES256"})
+    elif op == "ListBucket":
+        r = c.request("GET", "/%s" % b, query=[("list-type", "2")], sign=sign)
+    elif op == "DeleteObject":
+        key = "del-%d" % _n[0]
+        assert owner_raw(msrv).put(b, key, b"d").status in (200, 403)
+        r = c.request("DELETE", "/%s/%s" % (b, key), sign=sign)
+    elif op == "GetBucketPolicy":
+        r = c.request("GET", "/%s" % b, query=[("policy", "")], sign=sign)
+    else:
+        raise AssertionError(op)
+    if r.status == 403:
+        assert r.error_code == "AccessDenied", r
+        return False
+    assert r.status < 500, r
+    return True
+
+
+A, D = True, False
+# (setting, principal, operation, expected, via the vpce listener)
+ROWS = [
+    # no policy: the owner only
+    ("none", "owner", "GetObject", A, False),
+    ("none", "owner", "PutObject", A, False),
+    ("none", "owner", "ListBucket", A, False),
+    ("none", "owner", "DeleteObject", A, False),
+    ("none", "owner", "GetBucketPolicy", A, False),
+    ("none", "other", "GetObject", D, False),
+    ("none", "other", "PutObject", D, False),
+    ("none", "other", "ListBucket", D, False),
+    ("none", "other", "DeleteObject", D, False),
+    ("none", "other", "GetBucketPolicy", D, False),
+    ("none", "anon", "GetObject", D, False),
+    ("none", "anon", "PutObject", D, False),
+    ("none", "anon", "ListBucket", D, False),
+    ("none", "anon", "DeleteObject", D, False),
+    ("none", "anon", "GetBucketPolicy", D, False),
+    # public-read policy: anyone reads objects, nothing else
+    ("public-read", "anon", "GetObject", A, False),
+    ("public-read", "anon", "ListBucket", D, False),
+    ("public-read", "anon", "PutObject", D, False),
+    ("public-read", "anon", "DeleteObject", D, False),
+    ("public-read", "other", "GetObject", A, False),
+    ("public-read", "other", "PutObject", D, False),
+    ("public-read", "other", "GetBucketPolicy", D, False),
+    ("public-read", "owner", "PutObject", A, False),
+    # force encryption: PutObject without the SSE header is denied, even for the owner
+    ("deny-no-sse", "owner", "PutObject", D, False),
+    ("deny-no-sse", "owner", "PutObjectSSE", A, False),
+    ("deny-no-sse", "owner", "GetObject", A, False),
+    ("deny-no-sse", "other", "PutObjectSSE", D, False),
+    # cross-account grant: the named account, for the named actions only
+    ("cross-account", "other", "GetObject", A, False),
+    ("cross-account", "other", "PutObject", A, False),
+    ("cross-account", "other", "ListBucket", A, False),
+    ("cross-account", "other", "DeleteObject", D, False),
+    ("cross-account", "other", "GetBucketPolicy", D, False),
+    ("cross-account", "anon", "GetObject", D, False),
+    ("cross-account", "owner", "DeleteObject", A, False),
+    # tag-based deny: objects tagged Classification=PHI are not readable, by anyone
+    ("phi-deny", "anon", "GetObject", A, False),
+    ("phi-deny", "anon", "GetPHI", D, False),
+    ("phi-deny", "other", "GetPHI", D, False),
+    ("phi-deny", "owner", "GetPHI", D, False),
+    ("phi-deny", "owner", "GetObject", A, False),
+    # SourceVpce: only through the labelled listener, whoever asks
+    ("vpce-only", "owner", "GetObject", D, False),
+    ("vpce-only", "owner", "GetObject", A, True),
+    ("vpce-only", "owner", "PutObject", D, False),
+    ("vpce-only", "owner", "PutObject", A, True),
+    ("vpce-only", "owner", "ListBucket", A, True),
+    ("vpce-only", "owner", "GetBucketPolicy", A, False),  # the owner can always fix the policy
+    ("vpce-only", "other", "GetObject", D, True),
+    ("vpce-only", "anon", "GetObject", D, True),
+    # Block Public Access RestrictPublicBuckets: a public policy stops working outside the account
+    ("bpa-restrict", "anon", "GetObject", D, False),
+    ("bpa-restrict", "other", "GetObject", D, False),
+    ("bpa-restrict", "owner", "GetObject", A, False),
+    # ACLs (ObjectWriter bucket): public-read on the bucket and the object
+    ("acl-public-read", "anon", "GetObject", A, False),
+    ("acl-public-read", "anon", "ListBucket", A, False),
+    ("acl-public-read", "anon", "PutObject", D, False),
+    ("acl-public-read", "anon", "GetPHI", D, False),  # that object's ACL is private
+    ("acl-public-read", "other", "GetObject", A, False),
+    ("acl-public-read", "other", "DeleteObject", D, False),
+    # ... and with IgnorePublicAcls the same grants count for nothing
+    ("acl-public-read+ignore", "anon", "GetObject", D, False),
+    ("acl-public-read+ignore", "anon", "ListBucket", D, False),
+    ("acl-public-read+ignore", "other", "GetObject", D, False),
+    ("acl-public-read+ignore", "owner", "GetObject", A, False),
+]
+
+
+@pytest.mark.parametrize("setting,who,op,expected,vpce", ROWS,
+                         ids=["%s|%s|%s%s" % (r[0], r[1], r[2], "|vpce" if r[4] else "")
+                              for r in ROWS])
+def test_matrix(msrv, other, buckets, setting, who, op, expected, vpce):
+    got = run_op(msrv, other, who, op, buckets[setting], via_vpce=vpce)
+    assert got == expected, "%s %s on %s setting: expected %s" % (
+        who, op, setting, "allow" if expected else "deny")
+
+
+@pytest.fixture(scope="module")
+def iam_principals(msrv):
+    """IAM identities of the owner's account: a user without policies, a user allowed to read
+    (s3:GetObject, s3:ListBucket), and a role session allowed s3:* (via STS AssumeRole)."""
+    import boto3
+    from botocore.config import Config
+    cfg = Config(region_name="us-east-1", retries={"total_max_attempts": 1, "mode": "standard"})
+
+    def client(svc):
+        return boto3.session.Session().client(svc, endpoint_url=msrv.endpoint, config=cfg,
+                                              aws_access_key_id=msrv.access_key,
+                                              aws_secret_access_key=msrv.secret_key)
+    iam, sts = client("iam"), client("sts")
+    acct = sts.get_caller_identity()["Account"]
+    out = {}
+    for who, pol in (("iam-user-no-policy", None),
+                     ("iam-user-reader", policy({"Effect": "Allow",
+                                                 "Action": ["s3:GetObject", "s3:ListBucket"],
+                                                 "Resource": "*"}))):
+        name = unique_name("u")
+        iam.create_user(UserName=name)
+        if pol:
+            iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=pol)
+        k = iam.create_access_key(UserName=name)["AccessKey"]
+        out[who] = (k["AccessKeyId"], k["SecretAccessKey"], None)
+    trust = policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % acct},
+                    "Action": "sts:AssumeRole"})
+    rname = unique_name("r")
+    role = iam.create_role(RoleName=rname, AssumeRolePolicyDocument=trust)["Role"]
+    iam.put_role_policy(RoleName=rname, PolicyName="p", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
+    c = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="matrix")["Credentials"]
+    out["assumed-role"] = (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    # a session whose session policy allows only reading: the intersection applies
+    c = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="ro", Policy=policy(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}))["Credentials"]
+    out["assumed-role-ro-session"] = (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    return out
+
+
+IAM_ROWS = [
+    ("none", "iam-user-no-policy", "GetObject", D),
+    ("none", "iam-user-no-policy", "ListBucket", D),
+    ("none", "iam-user-no-policy", "PutObject", D),
+    ("none", "iam-user-reader", "GetObject", A),
+    ("none", "iam-user-reader", "ListBucket", A),
+    ("none", "iam-user-reader", "PutObject", D),
+    ("none", "iam-user-reader", "DeleteObject", D),
+    ("none", "iam-user-reader", "GetBucketPolicy", D),
+    ("phi-deny", "iam-user-reader", "GetObject", A),
+    ("phi-deny", "iam-user-reader", "GetPHI", D),  # the bucket's explicit deny wins
+    ("none", "assumed-role", "GetObject", A),
+    ("none", "assumed-role", "PutObject", A),
+    ("none", "assumed-role", "DeleteObject", A),
+    ("deny-no-sse", "assumed-role", "PutObject", D),
+    ("deny-no-sse", "assumed-role", "PutObjectSSE", A),
+    ("none", "assumed-role-ro-session", "GetObject", A),
+    ("none", "assumed-role-ro-session", "PutObject", D),
+    ("none", "assumed-role-ro-session", "ListBucket", D),
+]
+
+
+@pytest.mark.parametrize("setting,who,op,expected", IAM_ROWS,
+                         ids=["%s|%s|%s" % r[:3] for r in IAM_ROWS])
+def test_matrix_iam_principals(msrv, other, buckets, iam_principals, setting, who, op, expected):
+    ak, sk, token = iam_principals[who]
+    got = run_op(msrv, other, (ak, sk, token), op, buckets[setting])
+    assert got == expected, "%s %s on %s setting: expected %s" % (
+        who, op, setting, "allow" if expected else "deny")
+
+
+def test_no_such_bucket_before_access_denied(msrv):
+    """S3 answers NoSuchBucket for a missing bucket even to the anonymous principal."""
+    c = s3sig.Client(msrv.endpoint, msrv.access_key, msrv.secret_key)
+    r = c.request("GET", "/%s/k" % unique_name("nope"), sign=False)
+    assert r.status == 404 and r.error_code == "NoSuchBucket", r
+
+
+def test_anonymous_list_buckets_denied(msrv):
+    c = s3sig.Client(msrv.endpoint, msrv.access_key, msrv.secret_key)
+    r = c.request("GET", "/", sign=False)
+    assert r.status == 403 and r.error_code == "AccessDenied", r
