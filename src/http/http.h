@@ -1,6 +1,9 @@
 /* http: the HTTP server glue over libmicrohttpd. Generic: knows nothing of S3.
  *
- * A handler sees each request through three calls, all on the connection's thread:
+ * A handler sees each request through these calls, one at a time, on the connection's thread
+ * except end(), which runs on an end() worker thread while the connection is suspended (so it
+ * may wait on the disk, e.g. a durable commit, without stalling the thread's other
+ * connections; http_opts.end_threads):
  *   begin(req, resp): headers are complete. Return HTTP_RESPOND after filling resp (any request
  *                     body is then discarded and the connection may be closed), or
  *                     HTTP_WANT_BODY to receive the body (libmicrohttpd answers
@@ -97,17 +100,13 @@ typedef struct http_opts {
     int threads;          /* connection threads per listener (0: default) */
     unsigned max_conns;   /* per listener (0: default >= 1024) */
     unsigned idle_timeout_s; /* (0: default) */
+    int end_threads;      /* end() workers (0: default 32; < 0: end() on connection threads) */
 } http_opts_t;
 
 /* Creates a server; add listeners, then start. */
 http_server_t *http_server_new(const http_handler_t *h, const http_opts_t *o);
 /* "HOST:PORT" (port 0 picks a free port); label may be NULL. -errno / -EINVAL. */
 int http_server_listen(http_server_t *s, const char *hostport, const char *label);
-/* The same with TLS (HTTPS): cert_pem and key_pem are the PEM texts (copied). The listener's
- * http_listener_t.tls is true. -ENOTSUP if libmicrohttpd was built without TLS; a bad
- * certificate or key shows at http_server_start (-EIO). */
-int http_server_listen_tls(http_server_t *s, const char *hostport, const char *label,
-                           const char *cert_pem, const char *key_pem);
 int http_server_start(http_server_t *s);
 /* Listeners, to print the actual bound ports. */
 size_t http_server_listeners(http_server_t *s, const http_listener_t **out);

@@ -64,6 +64,8 @@
 #define HTTP_CONN_MEMORY (HTTP_MAX_REQUEST_LINE + HTTP_MAX_HEADER_BYTES + 48 * 1024)
 #define HTTP_DEFAULT_MAX_CONNS 4096
 #define HTTP_DEFAULT_IDLE_S 60
+#define HTTP_DEFAULT_END_THREADS 32
+#define HTTP_MAX_END_THREADS 256
 #define HTTP_LISTEN_BACKLOG 4096
 /* After an early response, up to this many body bytes are read and dropped so the client sees
  * the response; beyond it the connection is cut instead. */
@@ -88,6 +90,14 @@ struct http_server {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     long inflight; /* requests between the URI log callback and the completion callback */
+    long deferred; /* connections suspended for an end() call and not yet resumed */
+    /* end() workers: the final handler call runs here while its connection is suspended */
+    pthread_t *ew;
+    int new_;
+    pthread_mutex_t jmu;
+    pthread_cond_t jcv;
+    struct hreq *jhead, *jtail;
+    bool jstop;
 };
 
 /* A streamed response body shared by the request (until done) and MHD (until it destroys the
@@ -101,7 +111,7 @@ struct stream_wrap {
     uint64_t len;
 };
 
-enum hstate { ST_NEW, ST_BODY, ST_DRAIN, ST_RESPONDED };
+enum hstate { ST_NEW, ST_BODY, ST_DEFERRED, ST_ENDED, ST_DRAIN, ST_RESPONDED };
 
 struct hreq {
     http_req_t req;
@@ -113,6 +123,8 @@ struct hreq {
     uint64_t drained;  /* body bytes dropped after an early response */
     http_resp_t resp;
     struct stream_wrap *sw;
+    struct MHD_Connection *conn; /* while deferred */
+    struct hreq *jnext;
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -488,8 +500,35 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
             }
             return MHD_YES;
         }
+        if (s->h.end && s->new_ > 0) {
+            /* end() may wait on the disk (a durable commit): run it on an end() worker with
+             * the connection suspended, so this thread keeps serving its other connections.
+             * The worker resumes the connection; MHD then calls us again (ST_ENDED). */
+            q->state = ST_DEFERRED;
+            q->conn = c;
+            MHD_suspend_connection(c);
+            pthread_mutex_lock(&s->mu);
+            s->deferred++;
+            pthread_mutex_unlock(&s->mu);
+            pthread_mutex_lock(&s->jmu);
+            q->jnext = NULL;
+            if (s->jtail)
+                s->jtail->jnext = q;
+            else
+                s->jhead = q;
+            s->jtail = q;
+            pthread_cond_signal(&s->jcv);
+            pthread_mutex_unlock(&s->jmu);
+            return MHD_YES;
+        }
         if (s->h.end)
             s->h.end(s->h.ud, &q->req, &q->resp);
+        return queue_resp(q, c, &q->resp);
+    case ST_DEFERRED: /* not expected: the connection is suspended */
+        *upload_data_size = 0;
+        return MHD_YES;
+    case ST_ENDED:
+        *upload_data_size = 0;
         return queue_resp(q, c, &q->resp);
     case ST_DRAIN:
         if (*upload_data_size) {
@@ -549,6 +588,39 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("mhd: %s", msg);
 }
 
+/* An end() worker. The connection is suspended while end() runs, so no MHD callback touches
+ * the request meanwhile; MHD_resume_connection hands it back (MHD's mutex and wake-up order
+ * our writes before the connection thread's next reads). q may be freed as soon as the
+ * connection is resumed. */
+static void *end_worker(void *arg)
+{
+    http_server_t *s = arg;
+    pthread_mutex_lock(&s->jmu);
+    for (;;) {
+        while (!s->jhead && !s->jstop)
+            pthread_cond_wait(&s->jcv, &s->jmu);
+        if (!s->jhead)
+            break;
+        struct hreq *q = s->jhead;
+        s->jhead = q->jnext;
+        if (!s->jhead)
+            s->jtail = NULL;
+        pthread_mutex_unlock(&s->jmu);
+
+        s->h.end(s->h.ud, &q->req, &q->resp);
+        q->state = ST_ENDED;
+        MHD_resume_connection(q->conn);
+        pthread_mutex_lock(&s->mu);
+        if (--s->deferred == 0)
+            pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+
+        pthread_mutex_lock(&s->jmu);
+    }
+    pthread_mutex_unlock(&s->jmu);
+    return NULL;
+}
+
 /* ---- server lifecycle --------------------------------------------------------------------- */
 
 http_server_t *http_server_new(const http_handler_t *h, const http_opts_t *o)
@@ -565,8 +637,14 @@ http_server_t *http_server_new(const http_handler_t *h, const http_opts_t *o)
         s->o.max_conns = HTTP_DEFAULT_MAX_CONNS;
     if (!s->o.idle_timeout_s)
         s->o.idle_timeout_s = HTTP_DEFAULT_IDLE_S;
+    if (s->o.end_threads == 0)
+        s->o.end_threads = HTTP_DEFAULT_END_THREADS;
+    if (s->o.end_threads > HTTP_MAX_END_THREADS)
+        s->o.end_threads = HTTP_MAX_END_THREADS;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->jmu, NULL);
+    pthread_cond_init(&s->jcv, NULL);
     atomic_init(&s->stopping, false);
     return s;
 }
@@ -685,6 +763,21 @@ int http_server_start(http_server_t *s)
     unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (s->started || s->n == 0)
         return -EINVAL;
+    if (s->o.end_threads > 0) {
+        flags |= MHD_ALLOW_SUSPEND_RESUME;
+        if (!s->ew) {
+            s->ew = xcalloc((size_t)s->o.end_threads, sizeof(pthread_t));
+            for (int i = 0; i < s->o.end_threads; i++) {
+                if (pthread_create(&s->ew[i], NULL, end_worker, s) != 0)
+                    break;
+                s->new_++;
+            }
+            if (s->new_ == 0)
+                log_warn("http: no end() worker thread; end() runs on connection threads");
+            else if (s->new_ < s->o.end_threads)
+                log_warn("http: %d of %d end() worker threads", s->new_, s->o.end_threads);
+        }
+    }
     for (size_t i = 0; i < s->n; i++) {
         struct listener *l = &s->l[i];
         struct MHD_OptionItem opts[16];
@@ -755,6 +848,10 @@ void http_server_stop(http_server_t *s, int grace_ms)
         if (pthread_cond_timedwait(&s->cv, &s->mu, &dl) == ETIMEDOUT)
             break;
     long left = s->inflight;
+    /* MHD_stop_daemon must not meet a suspended connection (it panics): let every end() in
+     * progress finish and resume its connection first. end() is bounded (a commit). */
+    while (s->deferred > 0)
+        pthread_cond_wait(&s->cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
     if (left)
         log_warn("http: stopping with %ld request(s) still in flight", left);
@@ -777,6 +874,15 @@ void http_server_free(http_server_t *s)
         free(s->l[i].tls_cert);
         free(s->l[i].tls_key);
     }
+    pthread_mutex_lock(&s->jmu);
+    s->jstop = true;
+    pthread_cond_broadcast(&s->jcv);
+    pthread_mutex_unlock(&s->jmu);
+    for (int i = 0; i < s->new_; i++)
+        pthread_join(s->ew[i], NULL);
+    free(s->ew);
+    pthread_mutex_destroy(&s->jmu);
+    pthread_cond_destroy(&s->jcv);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);
