@@ -107,6 +107,11 @@ typedef struct http_opts {
 http_server_t *http_server_new(const http_handler_t *h, const http_opts_t *o);
 /* "HOST:PORT" (port 0 picks a free port); label may be NULL. -errno / -EINVAL. */
 int http_server_listen(http_server_t *s, const char *hostport, const char *label);
+/* The same with TLS (HTTPS): cert_pem and key_pem are the PEM texts (copied). The listener's
+ * http_listener_t.tls is true. -ENOTSUP if libmicrohttpd was built without TLS; a bad
+ * certificate or key shows at http_server_start (-EIO). */
+int http_server_listen_tls(http_server_t *s, const char *hostport, const char *label,
+                           const char *cert_pem, const char *key_pem);
 int http_server_start(http_server_t *s);
 /* Listeners, to print the actual bound ports. */
 size_t http_server_listeners(http_server_t *s, const http_listener_t **out);
