@@ -15,6 +15,7 @@ import re
 import subprocess
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
@@ -71,6 +72,14 @@ def keys(s3, bucket, prefix=""):
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         out += [o["Key"] for o in page.get("Contents", [])]
     return sorted(out)
+
+
+def in_parallel(*groups):
+    """Runs independent groups of CLI steps two at a time: each `aws` start costs about a
+    second of CPU, and the machine has at least two cores. Re-raises the first failure."""
+    with ThreadPoolExecutor(2) as ex:
+        for f in [ex.submit(g) for g in groups]:
+            f.result()
 
 
 def s3_error(call, **kw):
@@ -265,9 +274,14 @@ def test_s3api_buckets_and_objects(aws, s3, tmp_path):
     bucket = unique_name("api")
     r = api("create-bucket", "--bucket", bucket)
     assert r.get("Location") == "/" + bucket, r
-    api("head-bucket", "--bucket", bucket)
-    assert api("get-bucket-location", "--bucket", bucket)["LocationConstraint"] is None
-    assert bucket in [b["Name"] for b in api("list-buckets")["Buckets"]]
+
+    def location():
+        assert api("get-bucket-location", "--bucket", bucket)["LocationConstraint"] is None
+
+    def listed():
+        assert bucket in [b["Name"] for b in api("list-buckets")["Buckets"]]
+
+    in_parallel(lambda: api("head-bucket", "--bucket", bucket), location, listed)
 
     body = tmp_path / "body.csv"
     body.write_bytes(b"id,v\n" + b"".join(b"%d,%d\n" % (i, i * i) for i in range(500)))
@@ -276,30 +290,35 @@ def test_s3api_buckets_and_objects(aws, s3, tmp_path):
             "--content-type", "text/csv", "--cache-control", "max-age=60",
             "--metadata", "source=cli,stage=raw")
     assert r["ETag"] == '"%s"' % md5, r
-    r = api("head-object", "--bucket", bucket, "--key", "year=2026/data.csv")
-    assert r["ContentLength"] == body.stat().st_size and r["ContentType"] == "text/csv"
-    assert r["CacheControl"] == "max-age=60" and r["Metadata"] == {"source": "cli", "stage": "raw"}
-
-    out = tmp_path / "range.out"
-    r = api("get-object", "--bucket", bucket, "--key", "year=2026/data.csv", "--range",
-            "bytes=0-9", out)
-    assert out.read_bytes() == body.read_bytes()[:10]
-    assert r["ContentRange"] == "bytes 0-9/%d" % body.stat().st_size, r
-
-    r = api("copy-object", "--bucket", bucket, "--key", "year=2026/copy.csv",
-            "--copy-source", "%s/year=2026/data.csv" % bucket,
-            "--metadata-directive", "REPLACE", "--metadata", "stage=copied",
-            "--content-type", "text/plain")
-    assert r["CopyObjectResult"]["ETag"] == '"%s"' % md5, r
-    h = s3.head_object(Bucket=bucket, Key="year=2026/copy.csv")
-    assert h["Metadata"] == {"stage": "copied"} and h["ContentType"] == "text/plain"
-
     s3.put_object(Bucket=bucket, Key="top.txt", Body=b"t")
-    r = api("list-objects", "--bucket", bucket, "--prefix", "year=2026/")
-    assert [o["Key"] for o in r["Contents"]] == ["year=2026/copy.csv", "year=2026/data.csv"]
-    r = api("list-objects-v2", "--bucket", bucket, "--delimiter", "/")
-    assert [o["Key"] for o in r["Contents"]] == ["top.txt"]
-    assert [c["Prefix"] for c in r["CommonPrefixes"]] == ["year=2026/"]
+
+    def reads():
+        r = api("head-object", "--bucket", bucket, "--key", "year=2026/data.csv")
+        assert r["ContentLength"] == body.stat().st_size and r["ContentType"] == "text/csv"
+        assert r["CacheControl"] == "max-age=60"
+        assert r["Metadata"] == {"source": "cli", "stage": "raw"}
+        out = tmp_path / "range.out"
+        r = api("get-object", "--bucket", bucket, "--key", "year=2026/data.csv", "--range",
+                "bytes=0-9", out)
+        assert out.read_bytes() == body.read_bytes()[:10]
+        assert r["ContentRange"] == "bytes 0-9/%d" % body.stat().st_size, r
+
+    def copy_and_list():
+        r = api("copy-object", "--bucket", bucket, "--key", "year=2026/copy.csv",
+                "--copy-source", "%s/year=2026/data.csv" % bucket,
+                "--metadata-directive", "REPLACE", "--metadata", "stage=copied",
+                "--content-type", "text/plain")
+        assert r["CopyObjectResult"]["ETag"] == '"%s"' % md5, r
+        h = s3.head_object(Bucket=bucket, Key="year=2026/copy.csv")
+        assert h["Metadata"] == {"stage": "copied"} and h["ContentType"] == "text/plain"
+        r = api("list-objects", "--bucket", bucket, "--prefix", "year=2026/")
+        assert [o["Key"] for o in r["Contents"]] == ["year=2026/copy.csv",
+                                                     "year=2026/data.csv"]
+        r = api("list-objects-v2", "--bucket", bucket, "--delimiter", "/")
+        assert [o["Key"] for o in r["Contents"]] == ["top.txt"]
+        assert [c["Prefix"] for c in r["CommonPrefixes"]] == ["year=2026/"]
+
+    in_parallel(reads, copy_and_list)
 
     r = api("delete-objects", "--bucket", bucket, "--delete",
             json.dumps({"Objects": [{"Key": "year=2026/copy.csv"}, {"Key": "top.txt"},
@@ -384,25 +403,30 @@ def test_s3api_tagging(aws, s3, bucket, tmp_path):
     api = aws.api
     f = tmp_path / "t"
     f.write_bytes(b"tagged")
-    api("put-object", "--bucket", bucket, "--key", "t", "--body", f,
-        "--tagging", "team=data&tier=raw")
-    r = api("get-object-tagging", "--bucket", bucket, "--key", "t")
-    assert sorted((t["Key"], t["Value"]) for t in r["TagSet"]) == [("team", "data"),
-                                                                   ("tier", "raw")]
-    api("put-object-tagging", "--bucket", bucket, "--key", "t",
-        "--tagging", "TagSet=[{Key=tier,Value=curated}]")
-    r = api("get-object-tagging", "--bucket", bucket, "--key", "t")
-    assert r["TagSet"] == [{"Key": "tier", "Value": "curated"}]
-    api("delete-object-tagging", "--bucket", bucket, "--key", "t")
-    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == []
 
-    api("put-bucket-tagging", "--bucket", bucket,
-        "--tagging", "TagSet=[{Key=cost-center,Value=42},{Key=env,Value=test}]")
-    r = api("get-bucket-tagging", "--bucket", bucket)
-    assert sorted((t["Key"], t["Value"]) for t in r["TagSet"]) == [("cost-center", "42"),
-                                                                   ("env", "test")]
-    api("delete-bucket-tagging", "--bucket", bucket)
-    assert s3_error(s3.get_bucket_tagging, Bucket=bucket) == "NoSuchTagSet"
+    def object_tags():
+        api("put-object", "--bucket", bucket, "--key", "t", "--body", f,
+            "--tagging", "team=data&tier=raw")
+        r = api("get-object-tagging", "--bucket", bucket, "--key", "t")
+        assert sorted((t["Key"], t["Value"]) for t in r["TagSet"]) == [("team", "data"),
+                                                                       ("tier", "raw")]
+        api("put-object-tagging", "--bucket", bucket, "--key", "t",
+            "--tagging", "TagSet=[{Key=tier,Value=curated}]")
+        r = api("get-object-tagging", "--bucket", bucket, "--key", "t")
+        assert r["TagSet"] == [{"Key": "tier", "Value": "curated"}]
+        api("delete-object-tagging", "--bucket", bucket, "--key", "t")
+        assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == []
+
+    def bucket_tags():
+        api("put-bucket-tagging", "--bucket", bucket,
+            "--tagging", "TagSet=[{Key=cost-center,Value=42},{Key=env,Value=test}]")
+        r = api("get-bucket-tagging", "--bucket", bucket)
+        assert sorted((t["Key"], t["Value"]) for t in r["TagSet"]) == [("cost-center", "42"),
+                                                                       ("env", "test")]
+        api("delete-bucket-tagging", "--bucket", bucket)
+        assert s3_error(s3.get_bucket_tagging, Bucket=bucket) == "NoSuchTagSet"
+
+    in_parallel(object_tags, bucket_tags)
 
 
 def test_s3api_attributes_and_checksums(aws, s3, bucket, tmp_path):
@@ -427,45 +451,55 @@ def test_s3api_attributes_and_checksums(aws, s3, bucket, tmp_path):
 
 
 def test_s3api_access_control(aws, s3, bucket):
+    # four independent groups; none makes the bucket public, so their order does not matter
     api = aws.api
-    policy = {"Version": "2012-10-17", "Statement": [{
-        "Sid": "NoDeleteOfRaw", "Effect": "Deny", "Principal": "*",
-        "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::%s/raw/*" % bucket}]}
-    api("put-bucket-policy", "--bucket", bucket, "--policy", json.dumps(policy))
-    r = api("get-bucket-policy", "--bucket", bucket)
-    assert json.loads(r["Policy"])["Statement"][0]["Sid"] == "NoDeleteOfRaw"
-    r = api("get-bucket-policy-status", "--bucket", bucket)
-    assert r["PolicyStatus"]["IsPublic"] is False
     s3.put_object(Bucket=bucket, Key="raw/x", Body=b"x")
-    assert s3_error(s3.delete_object, Bucket=bucket, Key="raw/x") == "AccessDenied"
-    api("delete-bucket-policy", "--bucket", bucket)
-    assert s3_error(s3.get_bucket_policy, Bucket=bucket) == "NoSuchBucketPolicy"
 
-    api("put-public-access-block", "--bucket", bucket, "--public-access-block-configuration",
-        "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,"
-        "RestrictPublicBuckets=false")
-    r = api("get-public-access-block", "--bucket", bucket)["PublicAccessBlockConfiguration"]
-    assert r == {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
-                 "RestrictPublicBuckets": False}, r
-    api("delete-public-access-block", "--bucket", bucket)
-    assert s3_error(s3.get_public_access_block, Bucket=bucket) == \
-        "NoSuchPublicAccessBlockConfiguration"
+    def policy():
+        doc = {"Version": "2012-10-17", "Statement": [{
+            "Sid": "NoDeleteOfRaw", "Effect": "Deny", "Principal": "*",
+            "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::%s/raw/*" % bucket}]}
+        api("put-bucket-policy", "--bucket", bucket, "--policy", json.dumps(doc))
+        r = api("get-bucket-policy", "--bucket", bucket)
+        assert json.loads(r["Policy"])["Statement"][0]["Sid"] == "NoDeleteOfRaw"
+        r = api("get-bucket-policy-status", "--bucket", bucket)
+        assert r["PolicyStatus"]["IsPublic"] is False
+        assert s3_error(s3.delete_object, Bucket=bucket, Key="raw/x") == "AccessDenied"
+        api("delete-bucket-policy", "--bucket", bucket)
+        assert s3_error(s3.get_bucket_policy, Bucket=bucket) == "NoSuchBucketPolicy"
 
-    r = api("get-bucket-acl", "--bucket", bucket)
-    assert [g["Permission"] for g in r["Grants"]] == ["FULL_CONTROL"], r
-    owner = r["Owner"]["ID"]
-    api("put-bucket-acl", "--bucket", bucket, "--acl", "private")
-    r = api("get-object-acl", "--bucket", bucket, "--key", "raw/x")
-    assert r["Owner"]["ID"] == owner and r["Grants"][0]["Permission"] == "FULL_CONTROL", r
-    api("put-object-acl", "--bucket", bucket, "--key", "raw/x", "--acl", "private")
+    def public_access_block():
+        api("put-public-access-block", "--bucket", bucket,
+            "--public-access-block-configuration",
+            "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,"
+            "RestrictPublicBuckets=false")
+        r = api("get-public-access-block", "--bucket", bucket)["PublicAccessBlockConfiguration"]
+        assert r == {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+                     "BlockPublicPolicy": True, "RestrictPublicBuckets": False}, r
+        api("delete-public-access-block", "--bucket", bucket)
+        assert s3_error(s3.get_public_access_block, Bucket=bucket) == \
+            "NoSuchPublicAccessBlockConfiguration"
 
-    api("put-bucket-ownership-controls", "--bucket", bucket, "--ownership-controls",
-        "Rules=[{ObjectOwnership=BucketOwnerPreferred}]")
-    r = api("get-bucket-ownership-controls", "--bucket", bucket)
-    assert r["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerPreferred"}], r
-    api("delete-bucket-ownership-controls", "--bucket", bucket)
-    assert s3_error(s3.get_bucket_ownership_controls, Bucket=bucket) == \
-        "OwnershipControlsNotFoundError"
+    def acls():
+        r = api("get-bucket-acl", "--bucket", bucket)
+        assert [g["Permission"] for g in r["Grants"]] == ["FULL_CONTROL"], r
+        owner = r["Owner"]["ID"]
+        api("put-bucket-acl", "--bucket", bucket, "--acl", "private")
+        r = api("get-object-acl", "--bucket", bucket, "--key", "raw/x")
+        assert r["Owner"]["ID"] == owner and r["Grants"][0]["Permission"] == "FULL_CONTROL", r
+        api("put-object-acl", "--bucket", bucket, "--key", "raw/x", "--acl", "private")
+
+    def ownership():
+        api("put-bucket-ownership-controls", "--bucket", bucket, "--ownership-controls",
+            "Rules=[{ObjectOwnership=BucketOwnerPreferred}]")
+        r = api("get-bucket-ownership-controls", "--bucket", bucket)
+        assert r["OwnershipControls"]["Rules"] == [
+            {"ObjectOwnership": "BucketOwnerPreferred"}], r
+        api("delete-bucket-ownership-controls", "--bucket", bucket)
+        assert s3_error(s3.get_bucket_ownership_controls, Bucket=bucket) == \
+            "OwnershipControlsNotFoundError"
+
+    in_parallel(policy, public_access_block, acls, ownership)
 
 
 # Operations the server routes but does not implement yet: each answers 501 NotImplemented,
