@@ -5,6 +5,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,12 +31,122 @@ void hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen, uin
         abort();
 }
 
+/* A digest pipeline: the owner copies bytes into ring blocks; a thread hashes full blocks in
+ * order. Blocks [head, head + queued) wait for (or are in) hashing (thread side, under mu);
+ * blk[tail] is the one the owner fills (tail is the owner's alone; under mu, tail ==
+ * (head + queued) % N, and queued < N outside pipe_push). */
+struct digest_pipe {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint8_t *blk[DIGEST_PIPE_BLOCKS];
+    size_t len[DIGEST_PIPE_BLOCKS];
+    unsigned head, queued;
+    unsigned tail; /* owner only */
+    size_t fill;   /* bytes in blk[tail] */
+    bool stop;
+};
+
+static atomic_int n_pipes;
+
+static void *pipe_main(void *arg)
+{
+    digest_t *d = arg;
+    struct digest_pipe *dp = d->pipe;
+    pthread_mutex_lock(&dp->mu);
+    for (;;) {
+        while (!dp->queued && !dp->stop)
+            pthread_cond_wait(&dp->cv, &dp->mu);
+        if (!dp->queued)
+            break;
+        unsigned b = dp->head;
+        pthread_mutex_unlock(&dp->mu);
+        if (!EVP_DigestUpdate(d->ctx, dp->blk[b], dp->len[b]))
+            abort();
+        pthread_mutex_lock(&dp->mu);
+        dp->head = (dp->head + 1) % DIGEST_PIPE_BLOCKS;
+        dp->queued--;
+        pthread_cond_broadcast(&dp->cv);
+    }
+    pthread_mutex_unlock(&dp->mu);
+    return NULL;
+}
+
+/* Queues blk[tail]; waits until the next block is free. */
+static void pipe_push(struct digest_pipe *dp)
+{
+    pthread_mutex_lock(&dp->mu);
+    dp->len[dp->tail] = dp->fill;
+    dp->queued++;
+    dp->tail = (dp->tail + 1) % DIGEST_PIPE_BLOCKS;
+    pthread_cond_broadcast(&dp->cv);
+    while (dp->queued == DIGEST_PIPE_BLOCKS)
+        pthread_cond_wait(&dp->cv, &dp->mu);
+    pthread_mutex_unlock(&dp->mu);
+    dp->fill = 0;
+}
+
+/* Hashes what is queued and what is left, and ends the pipeline (the thread is joined, so
+ * its updates of the context are visible); d is an ordinary digest again. */
+static void pipe_end(digest_t *d)
+{
+    struct digest_pipe *dp = d->pipe;
+    pthread_mutex_lock(&dp->mu);
+    if (dp->fill) { /* queued < N here, so blk[tail] can be queued without waiting */
+        dp->len[dp->tail] = dp->fill;
+        dp->queued++;
+        dp->fill = 0;
+    }
+    dp->stop = true;
+    pthread_cond_broadcast(&dp->cv);
+    pthread_mutex_unlock(&dp->mu);
+    pthread_join(dp->th, NULL);
+    for (int i = 0; i < DIGEST_PIPE_BLOCKS; i++)
+        free(dp->blk[i]);
+    pthread_mutex_destroy(&dp->mu);
+    pthread_cond_destroy(&dp->cv);
+    free(dp);
+    d->pipe = NULL;
+    atomic_fetch_sub(&n_pipes, 1);
+}
+
+bool digest_pipeline(digest_t *d)
+{
+    if (d->pipe || !d->ctx)
+        return d->pipe != NULL;
+    if (atomic_fetch_add(&n_pipes, 1) >= DIGEST_PIPE_MAX) {
+        atomic_fetch_sub(&n_pipes, 1);
+        return false;
+    }
+    struct digest_pipe *dp = calloc(1, sizeof *dp);
+    if (!dp)
+        abort();
+    for (int i = 0; i < DIGEST_PIPE_BLOCKS; i++)
+        if (!(dp->blk[i] = malloc(DIGEST_PIPE_BLOCK)))
+            abort();
+    pthread_mutex_init(&dp->mu, NULL);
+    pthread_cond_init(&dp->cv, NULL);
+    d->pipe = dp;
+    if (pthread_create(&dp->th, NULL, pipe_main, d) != 0) {
+        for (int i = 0; i < DIGEST_PIPE_BLOCKS; i++)
+            free(dp->blk[i]);
+        pthread_mutex_destroy(&dp->mu);
+        pthread_cond_destroy(&dp->cv);
+        free(dp);
+        d->pipe = NULL;
+        atomic_fetch_sub(&n_pipes, 1);
+        return false;
+    }
+    return true;
+}
+
 static void digest_init(digest_t *d, const EVP_MD *md)
 {
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     if (!c || !EVP_DigestInit_ex(c, md, NULL))
         abort();
     d->ctx = c;
+    d->pipe = NULL;
 }
 
 void digest_init_md5(digest_t *d)
@@ -54,13 +166,32 @@ void digest_init_sha1(digest_t *d)
 
 void digest_update(digest_t *d, const void *p, size_t n)
 {
-    if (n && !EVP_DigestUpdate(d->ctx, p, n))
-        abort();
+    struct digest_pipe *dp = d->pipe;
+    if (!dp) {
+        if (n && !EVP_DigestUpdate(d->ctx, p, n))
+            abort();
+        return;
+    }
+    const uint8_t *b = p;
+    while (n) {
+        size_t take = DIGEST_PIPE_BLOCK - dp->fill;
+        if (take > n)
+            take = n;
+        /* the block being filled is never one the thread reads */
+        memcpy(dp->blk[dp->tail] + dp->fill, b, take);
+        dp->fill += take;
+        b += take;
+        n -= take;
+        if (dp->fill == DIGEST_PIPE_BLOCK)
+            pipe_push(dp);
+    }
 }
 
 unsigned digest_final(digest_t *d, uint8_t *out)
 {
     unsigned len = 0;
+    if (d->pipe)
+        pipe_end(d);
     if (!EVP_DigestFinal_ex(d->ctx, out, &len))
         abort();
     digest_free(d);
@@ -69,6 +200,8 @@ unsigned digest_final(digest_t *d, uint8_t *out)
 
 void digest_free(digest_t *d)
 {
+    if (d->pipe)
+        pipe_end(d); /* abandoned: at most DIGEST_PIPE_BLOCKS blocks still get hashed */
     EVP_MD_CTX_free(d->ctx);
     d->ctx = NULL;
 }

@@ -14,7 +14,8 @@ void md5(const void *p, size_t n, uint8_t out[16]);
 /* Incremental digests. _init allocates the OpenSSL context; _final frees it (so does _free,
  * for abandoned ones). */
 typedef struct {
-    void *ctx; /* EVP_MD_CTX * */
+    void *ctx;  /* EVP_MD_CTX * */
+    void *pipe; /* struct digest_pipe *, after digest_pipeline() */
 } digest_t;
 void digest_init_md5(digest_t *d);
 void digest_init_sha256(digest_t *d);
@@ -22,6 +23,17 @@ void digest_init_sha1(digest_t *d);
 void digest_update(digest_t *d, const void *p, size_t n);
 unsigned digest_final(digest_t *d, uint8_t *out); /* returns digest length */
 void digest_free(digest_t *d);
+/* Moves the hashing of d (freshly initialised) to a thread of its own, for long streams on
+ * one thread (a big PUT's MD5, ~600 MB/s per core, would otherwise serialise with receiving
+ * and writing the body): digest_update then only copies into a ring of DIGEST_PIPE_BLOCKS
+ * blocks of DIGEST_PIPE_BLOCK bytes (waiting when all are queued); _final and _free drain and
+ * join. At most DIGEST_PIPE_MAX pipelines exist at once (bounded memory and threads); returns
+ * false, and d stays an ordinary digest, beyond that or if no thread can be started. The
+ * result is the same digest. Only the thread that owns d may call the digest_ functions. */
+#define DIGEST_PIPE_BLOCK (256 * 1024)
+#define DIGEST_PIPE_BLOCKS 4
+#define DIGEST_PIPE_MAX 8
+bool digest_pipeline(digest_t *d);
 
 /* CRC32C (Castagnoli), ISA-L. Chain with the previous value (start with 0). */
 uint32_t crc32c(uint32_t crc, const void *p, size_t n);

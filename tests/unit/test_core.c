@@ -1,3 +1,6 @@
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -77,6 +80,47 @@ TEST(test_dates)
     CHECK_EQ_STR(out, "Sun, 30 Aug 2015 12:36:00 GMT");
 }
 
+/* A pipelined digest gives the same result as a plain one, whatever the piece sizes; an
+ * abandoned one is freed; beyond DIGEST_PIPE_MAX pipelines, digests stay plain. */
+TEST(test_digest_pipeline)
+{
+    size_t n = 3 * DIGEST_PIPE_BLOCK * DIGEST_PIPE_BLOCKS + 12345;
+    uint8_t *data = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (uint8_t)(i * 2654435761u >> 13);
+    uint8_t want[16], got[16];
+    md5(data, n, want);
+    static const size_t pieces[] = {1, 7, 4096, 65536, DIGEST_PIPE_BLOCK, DIGEST_PIPE_BLOCK + 3,
+                                    1 << 20};
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        digest_t d;
+        digest_init_md5(&d);
+        CHECK(digest_pipeline(&d));
+        for (size_t off = 0; off < n;) {
+            size_t m = pieces[k] < n - off ? pieces[k] : n - off;
+            digest_update(&d, data + off, m);
+            off += m;
+        }
+        CHECK_EQ_INT(digest_final(&d, got), 16);
+        CHECK(memcmp(got, want, 16) == 0);
+    }
+    digest_t ds[DIGEST_PIPE_MAX + 1];
+    for (int i = 0; i <= DIGEST_PIPE_MAX; i++) {
+        digest_init_md5(&ds[i]);
+        CHECK(digest_pipeline(&ds[i]) == (i < DIGEST_PIPE_MAX));
+        digest_update(&ds[i], data, DIGEST_PIPE_BLOCK + 99);
+    }
+    for (int i = 0; i <= DIGEST_PIPE_MAX; i++)
+        digest_free(&ds[i]); /* abandoned */
+    digest_t e;
+    digest_init_md5(&e);
+    CHECK(digest_pipeline(&e)); /* the slots came back */
+    CHECK_EQ_INT(digest_final(&e, got), 16);
+    md5("", 0, want);
+    CHECK(memcmp(got, want, 16) == 0);
+    free(data);
+}
+
 int main(void)
 {
     RUN(test_err_table);
@@ -84,5 +128,6 @@ int main(void)
     RUN(test_hash);
     RUN(test_arena);
     RUN(test_dates);
+    RUN(test_digest_pipeline);
     return t_summary("core");
 }
