@@ -13,6 +13,9 @@
  *   access key, date, region or service). Signed headers may arrive with ';' encoded as %3B;
  *   the verifier decodes them into scratch memory.
  * - The comparison is constant-time on the 32 raw signature bytes.
+ * - Signing keys (4 chained HMACs of secret, date, region, service) are cached per thread
+ *   (SKEY_CACHE entries): a key is valid for a whole day, and the derivation was ~15 % of the
+ *   server's CPU on GET 4 KiB.
  */
 #include "auth/sigv4.h"
 
@@ -613,7 +616,57 @@ void sigv4_canonical_request(const sigv4_req_t *r, const sigv4_parsed_t *p, stru
     build_creq(r, p, false, out);
 }
 
+/* Per-thread cache of derived signing keys; entries whose inputs do not fit are not cached. */
+#define SKEY_CACHE 8
+struct skey {
+    uint8_t slen, dlen, rlen, vlen;
+    char secret[128], date[8], region[32], service[16];
+    uint8_t key[32];
+};
+static _Thread_local struct skey skeys[SKEY_CACHE];
+static _Thread_local unsigned skey_next;
+
+static bool skey_match(const struct skey *e, sv_t secret, sv_t date, sv_t region, sv_t service)
+{
+    return e->slen && e->slen == secret.len && e->dlen == date.len && e->rlen == region.len &&
+           e->vlen == service.len && memcmp(e->date, date.p, date.len) == 0 &&
+           memcmp(e->region, region.p, region.len) == 0 &&
+           memcmp(e->service, service.p, service.len) == 0 &&
+           ct_eq(e->secret, secret.p, secret.len);
+}
+
+static void signing_key_derive(sv_t secret, sv_t date, sv_t region, sv_t service,
+                               uint8_t out[32]);
+
 void sigv4_signing_key(sv_t secret, sv_t date, sv_t region, sv_t service, uint8_t out[32])
+{
+    bool fits = secret.len && secret.len <= sizeof skeys[0].secret &&
+                date.len <= sizeof skeys[0].date && region.len <= sizeof skeys[0].region &&
+                service.len <= sizeof skeys[0].service;
+    if (!fits) {
+        signing_key_derive(secret, date, region, service, out);
+        return;
+    }
+    for (int i = 0; i < SKEY_CACHE; i++)
+        if (skey_match(&skeys[i], secret, date, region, service)) {
+            memcpy(out, skeys[i].key, 32);
+            return;
+        }
+    struct skey *e = &skeys[skey_next++ % SKEY_CACHE];
+    signing_key_derive(secret, date, region, service, e->key);
+    e->slen = (uint8_t)secret.len;
+    e->dlen = (uint8_t)date.len;
+    e->rlen = (uint8_t)region.len;
+    e->vlen = (uint8_t)service.len;
+    memcpy(e->secret, secret.p, secret.len);
+    memcpy(e->date, date.p, date.len);
+    memcpy(e->region, region.p, region.len);
+    memcpy(e->service, service.p, service.len);
+    memcpy(out, e->key, 32);
+}
+
+static void signing_key_derive(sv_t secret, sv_t date, sv_t region, sv_t service,
+                               uint8_t out[32])
 {
     uint8_t k[32];
     size_t kl = secret.len + 4;
