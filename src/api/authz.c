@@ -1063,6 +1063,20 @@ int authz_request(rq_t *q)
         if (rc)
             return rc;
     }
+    /* A read of a key that does not exist: S3 answers NoSuchKey only to a principal that may
+     * list the bucket, AccessDenied to anyone else (so keys cannot be probed). The bucket
+     * owner's root user may always list, so its reads skip the lookup. */
+    if ((q->op == S3_OP_GET_OBJECT || q->op == S3_OP_HEAD_OBJECT) && !present && q->have_bucket) {
+        who_t w;
+        who_of(q, &w);
+        if (!(w.type == PRINCIPAL_ROOT && strcmp(w.account, q->bucket.owner) == 0)) {
+            store_obj_t o;
+            int rc = store_get(q->api->store, q->route.bucket, q->route.key, NULL, q->a, &o, NULL);
+            if (rc == -SE_NO_SUCH_KEY &&
+                check(q, "s3:ListBucket", &q->bucket, SV_NULL, NULL, false) != 0)
+                return -SE_ACCESS_DENIED;
+        }
+    }
     if (acl_headers && q->have_bucket &&
         (q->op == S3_OP_PUT_OBJECT || q->op == S3_OP_COPY_OBJECT ||
          q->op == S3_OP_CREATE_MULTIPART))

@@ -263,3 +263,56 @@ def test_delete_objects_checked_per_key(server, s3, bucket):
     assert [d["Key"] for d in r.get("Deleted", [])] == ["tmp/a"]
     assert [(x["Key"], x["Code"]) for x in r.get("Errors", [])] == [("keep/b", "AccessDenied")]
     s3.head_object(Bucket=bucket, Key="keep/b")
+
+
+def test_missing_key_is_access_denied_without_list_permission(server, s3, bucket):
+    """S3 answers NoSuchKey only to principals that may list the bucket (no key probing)."""
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc(public_read(bucket)))
+    r = anon_get(server, bucket, "missing")
+    assert r.status == 403 and r.error_code == "AccessDenied", r
+    listing = {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+               "Resource": "arn:aws:s3:::%s" % bucket}
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc(public_read(bucket), listing))
+    r = anon_get(server, bucket, "missing")
+    assert r.status == 404 and r.error_code == "NoSuchKey", r
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="missing")  # the owner
+    assert client_error(e) == (404, "NoSuchKey")
+
+
+def test_cross_account_needs_both_sides(server, s3, bucket):
+    """An IAM user of another account needs its own policy AND the bucket policy."""
+    import boto3
+    from botocore.config import Config
+    from conftest import Account, random_access_key, random_secret_key, run_admin
+    ak, sk = random_access_key(), random_secret_key()
+    p = run_admin(server, "account", "create", unique_name("both"), "--access-key", ak,
+                  "--secret-key", sk)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    other_id = json.loads(p.stdout)["account_id"]
+    iam = boto3.session.Session().client(
+        "iam", endpoint_url=server.endpoint, aws_access_key_id=ak, aws_secret_access_key=sk,
+        config=Config(region_name="us-east-1", retries={"total_max_attempts": 1}))
+    users = {}
+    for who, pol in (("bare", None), ("reader", doc({"Effect": "Allow", "Action": "s3:GetObject",
+                                                      "Resource": "*"}))):
+        name = unique_name(who)
+        iam.create_user(UserName=name)
+        if pol:
+            iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=pol)
+        k = iam.create_access_key(UserName=name)["AccessKey"]
+        users[who] = Account(name, k["AccessKeyId"], k["SecretAccessKey"], server).s3
+    root = Account("root", ak, sk, server).s3
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    for c in (root, users["bare"], users["reader"]):
+        with pytest.raises(ClientError) as e:
+            c.get_object(Bucket=bucket, Key="k")
+        assert client_error(e) == (403, "AccessDenied")
+    grant = {"Effect": "Allow", "Principal": {"AWS": other_id}, "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::%s/*" % bucket}
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc(grant))
+    assert root.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    assert users["reader"].get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    with pytest.raises(ClientError) as e:
+        users["bare"].get_object(Bucket=bucket, Key="k")  # its own account did not allow it
+    assert client_error(e) == (403, "AccessDenied")
