@@ -240,11 +240,6 @@ def test_s3_streams_and_presign(aws, s3, bucket):
         assert r.status == 200 and r.read() == b"a,b\n1,2\n"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: PutObject ignores x-amz-server-side-encryption (AES256, aws:kms) and the "
-    "SSE-C headers: 200, the bytes stored as sent, no x-amz-server-side-encryption on HEAD, "
-    "and GET without the SSE-C key returns the bytes; expected 501 NotImplemented until SSE "
-    "exists (and InvalidRequest for SSE-C over plain HTTP)"))
 def test_s3_cp_sse_is_not_silently_ignored(aws, s3, bucket, tmp_path):
     f = tmp_path / "secret.txt"
     f.write_bytes(b"secret")
