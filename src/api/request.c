@@ -389,13 +389,24 @@ static int body_finish(rq_t *q)
 
 /* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF), and none of the
  * control characters XML 1.0 cannot carry even as references (NUL, U+0001..U+0008, ...). */
-/* Encryption (SSE-S3, SSE-KMS, SSE-C) is not built yet. Honouring the request silently would
- * store plaintext the client believes encrypted (and serve SSE-C objects without the key), so
- * any write or read that asks for it is refused with NotImplemented until it exists. */
-static bool sse_requested(rq_t *q)
+/* Server-side encryption requests. SSE-S3 ("AES256") is accepted: it is the default every
+ * object will get once encryption exists (ARCHITECTURE.md), and bucket policies that require
+ * the header must be satisfiable; the response does not claim encryption until it is real.
+ * SSE-KMS, DSSE and SSE-C cannot be honoured without keys, and serving an SSE-C object without
+ * its key would be wrong, so those are refused with NotImplemented. Returns 0, or the error
+ * with *msg set. */
+static int sse_check(rq_t *q, const char **msg)
 {
+    sv_t alg = rq_header(q, "x-amz-server-side-encryption");
+    if (alg.p && !sv_eq_cstr(sv_trim(alg), "AES256")) {
+        if (sv_eq_cstr(sv_trim(alg), "aws:kms") || sv_eq_cstr(sv_trim(alg), "aws:kms:dsse")) {
+            *msg = "Server-side encryption with KMS keys is not implemented yet.";
+            return -SE_NOT_IMPLEMENTED;
+        }
+        *msg = "The encryption method specified is not supported";
+        return -SE_INVALID_ARGUMENT;
+    }
     static const char *const hdrs[] = {
-        "x-amz-server-side-encryption",
         "x-amz-server-side-encryption-aws-kms-key-id",
         "x-amz-server-side-encryption-context",
         "x-amz-server-side-encryption-bucket-key-enabled",
@@ -406,10 +417,14 @@ static bool sse_requested(rq_t *q)
         "x-amz-copy-source-server-side-encryption-customer-key",
         "x-amz-copy-source-server-side-encryption-customer-key-md5",
         NULL};
-    for (int i = 0; hdrs[i]; i++)
-        if (rq_header(q, hdrs[i]).p)
-            return true;
-    return false;
+    for (int i = 0; hdrs[i]; i++) {
+        if (rq_header(q, hdrs[i]).p) {
+            *msg = "Server-side encryption with KMS or customer-provided keys is not "
+                   "implemented yet.";
+            return -SE_NOT_IMPLEMENTED;
+        }
+    }
+    return 0;
 }
 
 static int fail_msg(rq_t *q, http_resp_t *resp, int rc, const char *msg)
@@ -613,11 +628,9 @@ static int api_begin(void *ud, http_req_t *hr, http_resp_t *resp)
      * principal's own policies; anonymous requests are evaluated as the anonymous principal. */
     if ((rc = authz_request(q)) != 0)
         return fail(q, resp, rc);
-    if (sse_requested(q))
-        return fail_msg(q, resp, -SE_NOT_IMPLEMENTED,
-                        "Server-side encryption is not implemented yet; the request was not "
-                        "carried out so that no object is stored unencrypted while its writer "
-                        "asked for encryption.");
+    const char *sse_msg = NULL;
+    if ((rc = sse_check(q, &sse_msg)) != 0)
+        return fail_msg(q, resp, rc, sse_msg);
 
     if (d->run) {
         d->run(q, resp);
