@@ -143,6 +143,11 @@ int put_object_begin(rq_t *q, http_resp_t *resp);
 void put_object_end(rq_t *q, http_resp_t *resp);
 /* Decoded payload sink for the body pipeline (object data or buffered XML). */
 int body_sink(void *ctx, const char *p, size_t n);
+/* Finishes the body's MD5 (into out, if not NULL) and checks it against Content-MD5:
+ * -SE_INVALID_DIGEST (not 16 bytes of base64), -SE_BAD_DIGEST (mismatch). required: the
+ * request must carry Content-MD5 or an additional checksum (verified by then), as AWS demands
+ * for DeleteObjects and tagging; otherwise -SE_INVALID_REQUEST with q->err_msg set. */
+int body_md5_verify(rq_t *q, bool required, uint8_t out[16]);
 
 /* Multipart upload (api/s3_multipart.c). UploadPart: begin validates and opens the store part
  * writer (the body pipeline feeds it like a PUT); end commits. */

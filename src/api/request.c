@@ -292,6 +292,25 @@ static int checksum_setup(rq_t *q)
 /* Bodies from this size on have their MD5 computed by a digest pipeline (core/hash.h). */
 #define BODY_MD5_PIPE_MIN ((uint64_t)4 << 20)
 
+int body_md5_verify(rq_t *q, bool required, uint8_t out[16])
+{
+    uint8_t got[16], want[16];
+    digest_final(&q->md5, got);
+    q->want_md5 = false;
+    if (out)
+        memcpy(out, got, 16);
+    sv_t cmd5 = rq_header(q, "content-md5");
+    if (!cmd5.p) {
+        if (!required || q->cksum_algo != CKSUM_NONE)
+            return 0;
+        q->err_msg = "Missing required header for this request: Content-MD5";
+        return -SE_INVALID_REQUEST;
+    }
+    if (base64_decode(sv_trim(cmd5), want, sizeof want) != 16)
+        return -SE_INVALID_DIGEST;
+    return ct_eq(got, want, 16) ? 0 : -SE_BAD_DIGEST;
+}
+
 /* Sets up hashing and de-chunking for the request body according to the payload mode. */
 static int body_setup(rq_t *q, enum body_mode mode, uint64_t max_size)
 {

@@ -171,8 +171,6 @@ void op_create_multipart(rq_t *q, http_resp_t *resp)
 
 struct part_ctx {
     uint32_t part_number;
-    bool has_md5;
-    uint8_t md5[16];
 };
 
 int upload_part_begin(rq_t *q, http_resp_t *resp)
@@ -191,12 +189,10 @@ int upload_part_begin(rq_t *q, http_resp_t *resp)
         goto fail;
     }
     sv_t cmd5 = rq_header(q, "content-md5");
-    if (cmd5.p) {
-        if (base64_decode(sv_trim(cmd5), pc->md5, sizeof pc->md5) != 16) {
-            rc = -SE_INVALID_DIGEST;
-            goto fail;
-        }
-        pc->has_md5 = true;
+    uint8_t md5[16];
+    if (cmd5.p && base64_decode(sv_trim(cmd5), md5, sizeof md5) != 16) {
+        rc = -SE_INVALID_DIGEST; /* refused before the body is read; compared at the end */
+        goto fail;
     }
     store_obj_t up;
     if ((rc = store_mpu_get(q->api->store, q->route.bucket, q->route.key, upload_id_param(q), q->a,
@@ -229,10 +225,9 @@ void upload_part_end(rq_t *q, http_resp_t *resp)
 {
     struct part_ctx *pc = q->opctx;
     uint8_t md5[16];
-    digest_final(&q->md5, md5);
-    q->want_md5 = false;
-    if (pc->has_md5 && memcmp(md5, pc->md5, 16) != 0) {
-        resp_error(q, resp, -SE_BAD_DIGEST, NULL);
+    int vrc = body_md5_verify(q, false, md5);
+    if (vrc) {
+        resp_error(q, resp, vrc, NULL);
         return;
     }
     store_part_t pm = {.part_number = pc->part_number};

@@ -112,8 +112,6 @@ int collect_attrs(rq_t *q, store_obj_t *meta)
 struct put_ctx {
     store_obj_t meta;
     store_cond_t cond;
-    bool has_md5;
-    uint8_t md5[16];
 };
 
 int put_object_begin(rq_t *q, http_resp_t *resp)
@@ -140,12 +138,10 @@ int put_object_begin(rq_t *q, http_resp_t *resp)
         return -1;
     }
     sv_t cmd5 = rq_header(q, "content-md5");
-    if (cmd5.p) {
-        if (base64_decode(sv_trim(cmd5), pc->md5, sizeof pc->md5) != 16) {
-            rc = -SE_INVALID_DIGEST;
-            goto fail;
-        }
-        pc->has_md5 = true;
+    uint8_t md5[16];
+    if (cmd5.p && base64_decode(sv_trim(cmd5), md5, sizeof md5) != 16) {
+        rc = -SE_INVALID_DIGEST; /* refused before the body is read; compared at the end */
+        goto fail;
     }
     sv_t inm = rq_header(q, "if-none-match");
     if (inm.p) {
@@ -181,10 +177,9 @@ void put_object_end(rq_t *q, http_resp_t *resp)
 {
     struct put_ctx *pc = q->opctx;
     uint8_t md5[16];
-    digest_final(&q->md5, md5);
-    q->want_md5 = false;
-    if (pc->has_md5 && memcmp(md5, pc->md5, 16) != 0) {
-        resp_error(q, resp, -SE_BAD_DIGEST, NULL);
+    int rc = body_md5_verify(q, false, md5);
+    if (rc) {
+        resp_error(q, resp, rc, NULL);
         return;
     }
     hex_encode(md5, 16, pc->meta.etag);
@@ -196,7 +191,7 @@ void put_object_end(rq_t *q, http_resp_t *resp)
     }
     store_put_t *p = q->put;
     q->put = NULL; /* commit frees it whatever happens */
-    int rc = store_put_commit(p, &pc->meta, &pc->cond);
+    rc = store_put_commit(p, &pc->meta, &pc->cond);
     if (!rc)
         rc = acl_after_object_write(q, &pc->meta); /* x-amz-acl / x-amz-grant-* */
     if (rc) {
@@ -453,24 +448,9 @@ void op_delete_object(rq_t *q, http_resp_t *resp)
         version_headers(q, resp, version, false);
 }
 
-/* Content-MD5 (or an additional checksum, verified in body_finish) is required for
- * DeleteObjects, as on AWS. */
-static int check_body_md5(rq_t *q, bool required)
-{
-    uint8_t got[16], want[16];
-    digest_final(&q->md5, got);
-    q->want_md5 = false;
-    sv_t cmd5 = rq_header(q, "content-md5");
-    if (!cmd5.p)
-        return required && !q->cksum_expect.len ? -SE_INVALID_REQUEST : 0;
-    if (base64_decode(sv_trim(cmd5), want, sizeof want) != 16)
-        return -SE_INVALID_DIGEST;
-    return memcmp(got, want, 16) == 0 ? 0 : -SE_BAD_DIGEST;
-}
-
 void op_delete_objects(rq_t *q, http_resp_t *resp)
 {
-    int rc = check_body_md5(q, true);
+    int rc = body_md5_verify(q, true, NULL); /* Content-MD5 or a checksum is required */
     if (rc) {
         resp_error(q, resp, rc,
                    rc == -SE_INVALID_REQUEST ? "Missing required header for this request: Content-MD5" : NULL);

@@ -16,17 +16,7 @@
 /* Finishes the body MD5 and checks Content-MD5 when sent. */
 static int body_md5_check(rq_t *q)
 {
-    uint8_t got[16];
-    digest_final(&q->md5, got);
-    q->want_md5 = false;
-    sv_t cmd5 = rq_header(q, "content-md5");
-    if (!cmd5.p)
-        return 0;
-    char b64[32];
-    base64_encode(got, 16, b64);
-    if (!sv_eq_cstr(sv_trim(cmd5), b64))
-        return -SE_BAD_DIGEST;
-    return 0;
+    return body_md5_verify(q, false, NULL);
 }
 
 static void bool_elem(buf_t *b, const char *name, bool v)

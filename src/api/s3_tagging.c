@@ -51,19 +51,7 @@ int tagging_from_header(rq_t *q, store_obj_t *meta)
  * body_finish has verified), as on S3. */
 static int require_body_digest(rq_t *q)
 {
-    uint8_t got[16], want[16];
-    digest_final(&q->md5, got);
-    q->want_md5 = false;
-    sv_t cmd5 = rq_header(q, "content-md5");
-    if (!cmd5.p) {
-        if (q->cksum_algo != CKSUM_NONE)
-            return 0;
-        q->err_msg = "Missing required header for this request: Content-MD5";
-        return -SE_INVALID_REQUEST;
-    }
-    if (base64_decode(sv_trim(cmd5), want, sizeof want) != 16)
-        return -SE_INVALID_DIGEST;
-    return memcmp(got, want, 16) == 0 ? 0 : -SE_BAD_DIGEST;
+    return body_md5_verify(q, true, NULL);
 }
 
 /* The addressed object version: ?versionId ("null" means the null version, which the store
