@@ -100,7 +100,7 @@ typedef struct http_opts {
     int threads;          /* connection threads per listener (0: default) */
     unsigned max_conns;   /* per listener (0: default >= 1024) */
     unsigned idle_timeout_s; /* (0: default) */
-    int end_threads;      /* end() workers (0: default 32; < 0: end() on connection threads) */
+    int end_threads;      /* end() workers (0: default 16; < 0: end() on connection threads) */
 } http_opts_t;
 
 /* Creates a server; add listeners, then start. */

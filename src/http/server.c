@@ -64,7 +64,7 @@
 #define HTTP_CONN_MEMORY (HTTP_MAX_REQUEST_LINE + HTTP_MAX_HEADER_BYTES + 48 * 1024)
 #define HTTP_DEFAULT_MAX_CONNS 4096
 #define HTTP_DEFAULT_IDLE_S 60
-#define HTTP_DEFAULT_END_THREADS 32
+#define HTTP_DEFAULT_END_THREADS 16
 #define HTTP_MAX_END_THREADS 256
 #define HTTP_LISTEN_BACKLOG 4096
 /* After an early response, up to this many body bytes are read and dropped so the client sees
