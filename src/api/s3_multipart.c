@@ -458,6 +458,34 @@ static int composite_checksum(rq_t *q, const store_obj_t *up, const store_mpu_pa
     return 0;
 }
 
+/* An x-amz-checksum-<algo> header on Complete states the whole object's checksum: it must be
+ * of the upload's algorithm and equal the value computed from the parts (a composite value
+ * may be given with or without its "-N" suffix). */
+static int check_object_checksum_header(rq_t *q, enum cksum_algo ualgo, const store_obj_t *meta,
+                                        const char **msg)
+{
+    for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++) {
+        sv_t v = rq_header(q, cksum_header_name((enum cksum_algo)a));
+        if (!v.p)
+            continue;
+        v = sv_trim(v);
+        if (a != (int)ualgo) {
+            *msg = arena_sprintf(q->a, "The upload was created using %s checksum; %s was sent.",
+                                 ualgo == CKSUM_NONE ? "no" : cksum_algo_name(ualgo),
+                                 cksum_header_name((enum cksum_algo)a));
+            return -SE_INVALID_REQUEST;
+        }
+        sv_t have = sv_from_cstr(meta->checksum), have_base;
+        sv_split(have, '-', &have_base, NULL);
+        if (!sv_eq(v, have) && !sv_eq(v, have_base)) {
+            *msg = arena_sprintf(q->a, "The %s you specified did not match the calculated "
+                                       "checksum.", cksum_algo_name((enum cksum_algo)a));
+            return -SE_BAD_CHECKSUM;
+        }
+    }
+    return 0;
+}
+
 void op_complete_multipart(rq_t *q, http_resp_t *resp)
 {
     const char *msg = NULL;
@@ -516,6 +544,10 @@ void op_complete_multipart(rq_t *q, http_resp_t *resp)
     store_obj_t meta = {0};
     if (ualgo != CKSUM_NONE &&
         (rc = composite_checksum(q, &up, refs, client_ck, n, &meta, &msg)) != 0) {
+        resp_error(q, resp, rc, msg);
+        return;
+    }
+    if ((rc = check_object_checksum_header(q, ualgo, &meta, &msg)) != 0) {
         resp_error(q, resp, rc, msg);
         return;
     }

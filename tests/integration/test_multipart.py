@@ -498,8 +498,21 @@ def test_checksum_algorithm_composite(s3, bucket):
     with pytest.raises(ClientError) as e:
         complete(s3, bucket, "ck", uid, bad)
     assert client_error(e) == (400, "InvalidPart")
-    r = complete(s3, bucket, "ck", uid, done)
     comp = base64.b64encode(hashlib.sha256(b"".join(raws)).digest()).decode() + "-2"
+    # the object's checksum stated on Complete (x-amz-checksum-sha256) must match
+    wrong = base64.b64encode(hashlib.sha256(b"x").digest()).decode()
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(Bucket=bucket, Key="ck", UploadId=uid,
+                                     MultipartUpload={"Parts": done}, ChecksumSHA256=wrong)
+    assert client_error(e) == (400, "BadDigest")
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(Bucket=bucket, Key="ck", UploadId=uid,
+                                     MultipartUpload={"Parts": done},
+                                     ChecksumCRC32="AAAAAA==")
+    assert client_error(e) == (400, "InvalidRequest")
+    r = s3.complete_multipart_upload(Bucket=bucket, Key="ck", UploadId=uid,
+                                     MultipartUpload={"Parts": done},
+                                     ChecksumSHA256=comp.split("-")[0])
     assert r["ChecksumSHA256"] == comp
     h = s3.head_object(Bucket=bucket, Key="ck", ChecksumMode="ENABLED")
     assert h["ChecksumSHA256"] == comp
