@@ -145,19 +145,28 @@ static void lit_seek(lit_t *it, sv_t t, bool strict)
     }
 }
 
+bool ls_prefix_successor(arena_t *a, sv_t prefix, sv_t *out)
+{
+    char *t = arena_strndup(a, prefix.p, prefix.len);
+    size_t n = prefix.len;
+    while (n && (uint8_t)t[n - 1] == 0xff)
+        n--;
+    if (n == 0)
+        return false;
+    t[n - 1] = (char)((uint8_t)t[n - 1] + 1);
+    *out = (sv_t){t, n};
+    return true;
+}
+
 /* Seeks past every key that starts with cp. */
 static void lit_skip_prefix(lit_t *it, sv_t cp)
 {
-    char *t = arena_strndup(it->scratch, cp.p, cp.len);
-    size_t n = cp.len;
-    while (n && (uint8_t)t[n - 1] == 0xff)
-        n--;
-    if (n == 0) {
+    sv_t next;
+    if (!ls_prefix_successor(it->scratch, cp, &next)) {
         it->valid = false;
         return;
     }
-    t[n - 1] = (char)((uint8_t)t[n - 1] + 1);
-    lit_seek(it, (sv_t){t, n}, false);
+    lit_seek(it, next, false);
 }
 
 int store_list(store_t *s, sv_t bucket, const store_list_opts_t *o, arena_t *a,

@@ -95,6 +95,10 @@ int ls_rec_decode(const void *p, size_t n, unsigned flags, arena_t *a, store_obj
 /* Builds bid + name part of key into out (LS_LKEY_MAX bytes); returns its length. */
 size_t ls_lkey(uint64_t bid, const char *key, size_t klen, uint8_t *out);
 bool ls_lkey_is_long(size_t lkey_len);
+/* The smallest key greater than every key that starts with prefix (strip trailing 0xff bytes,
+ * increment the last): where a delimiter roll-up resumes. Written into arena a. false when
+ * there is none (the prefix is all 0xff bytes): the listing ends. */
+bool ls_prefix_successor(arena_t *a, sv_t prefix, sv_t *out);
 
 /* ---- the store ----------------------------------------------------------------------------- */
 typedef struct ls_req ls_req_t;

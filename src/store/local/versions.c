@@ -814,16 +814,12 @@ static void vit_seek(vit_t *it, sv_t t, bool strict)
 
 static void vit_skip_prefix(vit_t *it, sv_t cp)
 {
-    char *t = arena_strndup(it->scratch, cp.p, cp.len);
-    size_t n = cp.len;
-    while (n && (uint8_t)t[n - 1] == 0xff)
-        n--;
-    if (n == 0) {
+    sv_t next;
+    if (!ls_prefix_successor(it->scratch, cp, &next)) {
         it->valid = false;
         return;
     }
-    t[n - 1] = (char)((uint8_t)t[n - 1] + 1);
-    vit_seek(it, (sv_t){t, n}, false);
+    vit_seek(it, next, false);
 }
 
 int store_list_versions(store_t *s, sv_t bucket, const store_lv_opts_t *o, arena_t *a,
