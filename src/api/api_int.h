@@ -143,6 +143,9 @@ int put_object_begin(rq_t *q, http_resp_t *resp);
 void put_object_end(rq_t *q, http_resp_t *resp);
 /* Decoded payload sink for the body pipeline (object data or buffered XML). */
 int body_sink(void *ctx, const char *p, size_t n);
+/* Server-side copy (CopyObject, UploadPartCopy): streams len bytes of rd from offset first
+ * into p through a bounded buffer, and the MD5 of those bytes into md5. 0 or the error. */
+int copy_stream(store_read_t *rd, uint64_t first, uint64_t len, store_put_t *p, uint8_t md5[16]);
 /* Finishes the body's MD5 (into out, if not NULL) and checks it against Content-MD5:
  * -SE_INVALID_DIGEST (not 16 bytes of base64), -SE_BAD_DIGEST (mismatch). required: the
  * request must carry Content-MD5 or an additional checksum (verified by then), as AWS demands

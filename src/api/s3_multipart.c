@@ -341,25 +341,8 @@ void op_upload_part_copy(rq_t *q, http_resp_t *resp)
     if ((rc = store_part_put_begin(q->api->store, q->route.bucket, q->route.key,
                                    upload_id_param(q), pn, &p)) != 0)
         goto fail_rd;
-    enum { CHUNK = 256 * 1024 };
-    char *chunk = xmalloc(CHUNK);
-    digest_t md5;
-    digest_init_md5(&md5);
-    for (uint64_t off = 0; off < len;) {
-        size_t want = len - off < CHUNK ? (size_t)(len - off) : CHUNK;
-        ssize_t n = store_read(rd, first + off, chunk, want);
-        if (n <= 0) {
-            rc = n < 0 ? (int)n : -SE_INTERNAL;
-            break;
-        }
-        digest_update(&md5, chunk, (size_t)n);
-        if ((rc = store_put_write(p, chunk, (size_t)n)) != 0)
-            break;
-        off += (uint64_t)n;
-    }
-    free(chunk);
     uint8_t raw[16];
-    digest_final(&md5, raw);
+    rc = copy_stream(rd, first, len, p, raw);
     store_read_close(rd);
     if (rc) {
         store_put_abort(p);

@@ -523,6 +523,30 @@ void op_delete_objects(rq_t *q, http_resp_t *resp)
 
 /* ---- CopyObject ------------------------------------------------------------------------- */
 
+int copy_stream(store_read_t *rd, uint64_t first, uint64_t len, store_put_t *p, uint8_t md5[16])
+{
+    enum { CHUNK = 256 * 1024 };
+    char *chunk = xmalloc(CHUNK);
+    digest_t d;
+    int rc = 0;
+    digest_init_md5(&d);
+    for (uint64_t off = 0; off < len;) {
+        size_t want = len - off < CHUNK ? (size_t)(len - off) : CHUNK;
+        ssize_t n = store_read(rd, first + off, chunk, want);
+        if (n <= 0) {
+            rc = n < 0 ? (int)n : -SE_INTERNAL; /* shorter than its record says */
+            break;
+        }
+        digest_update(&d, chunk, (size_t)n);
+        if ((rc = store_put_write(p, chunk, (size_t)n)) != 0)
+            break;
+        off += (uint64_t)n;
+    }
+    free(chunk);
+    digest_final(&d, md5);
+    return rc;
+}
+
 int parse_copy_source(rq_t *q, sv_t *bucket, sv_t *key, const char **version)
 {
     sv_t src = rq_header(q, "x-amz-copy-source");
@@ -653,25 +677,8 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
     store_put_t *p;
     if ((rc = store_put_begin(q->api->store, q->route.bucket, q->route.key, src.size, &p)) != 0)
         goto fail_rd;
-    enum { CHUNK = 256 * 1024 };
-    char *chunk = xmalloc(CHUNK);
-    uint64_t off = 0;
-    digest_t md5;
-    digest_init_md5(&md5);
-    while (off < src.size) {
-        ssize_t n = store_read(rd, off, chunk, CHUNK);
-        if (n <= 0) {
-            rc = n < 0 ? (int)n : -SE_INTERNAL;
-            break;
-        }
-        digest_update(&md5, chunk, (size_t)n);
-        if ((rc = store_put_write(p, chunk, (size_t)n)) != 0)
-            break;
-        off += (uint64_t)n;
-    }
-    free(chunk);
     uint8_t raw[16];
-    digest_final(&md5, raw);
+    rc = copy_stream(rd, 0, src.size, p, raw);
     store_read_close(rd);
     if (rc) {
         store_put_abort(p);
