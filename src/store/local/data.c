@@ -12,7 +12,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -20,10 +22,11 @@
 #include "core/err.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "store/local/local_int.h"
 
-/* writeback is started every this many segments (8 MiB) */
-#define LS_WB_SEGS 128
+/* writeback is started every this many bytes written */
+#define LS_WB_BYTES ((uint64_t)8 << 20)
 
 static void le32(uint8_t *p, uint32_t v)
 {
@@ -98,44 +101,125 @@ int ls_data_create(store_t *s, uint8_t id[LS_ID_LEN], int *fd_out)
     return 0;
 }
 
-int ls_data_write_seg(int fd, uint64_t idx, const void *payload, size_t n)
+/* ---- writing ------------------------------------------------------------------------------ */
+#define DW_SEG_BYTES ((size_t)LS_SEG_SIZE + LS_SEG_CRC)
+#define DW_MMAP_MIN ((size_t)128 * 1024)
+
+static void dw_alloc(ls_dwriter_t *w, size_t segs)
+{
+    w->cap = segs * DW_SEG_BYTES;
+    w->mapped = w->cap > DW_MMAP_MIN;
+    if (w->mapped) {
+        w->buf = mmap(NULL, w->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (w->buf == MAP_FAILED)
+            abort();
+    } else {
+        w->buf = xmalloc(w->cap);
+    }
+}
+
+void ls_dw_release(ls_dwriter_t *w)
+{
+    if (w->buf && w->mapped)
+        munmap(w->buf, w->cap);
+    else
+        free(w->buf);
+    w->buf = NULL;
+    w->cap = w->blen = 0;
+}
+
+void ls_dw_init(ls_dwriter_t *w, int fd, uint64_t size_hint)
+{
+    memset(w, 0, sizeof *w);
+    w->fd = fd;
+    w->off = w->wb_off = LS_FILE_HDR;
+    /* as many segments as the hint needs, up to LS_DW_SEGS; one while unknown */
+    uint64_t segs = size_hint == UINT64_MAX ? 1 : (size_hint + LS_SEG_SIZE - 1) / LS_SEG_SIZE;
+    dw_alloc(w, segs < 1 ? 1 : segs > LS_DW_SEGS ? LS_DW_SEGS : (size_t)segs);
+}
+
+/* Writes the staged bytes at w->off. */
+static int dw_flush(ls_dwriter_t *w)
 {
     int rc = ls_fault_hit(LS_FAULT_DATA_WRITE);
     if (rc < 0)
         return rc;
-    uint8_t crc[4];
-    le32(crc, ls_seg_crc(idx, payload, n));
-    struct iovec iov[2] = {{(void *)payload, n}, {crc, 4}};
-    off_t off = (off_t)(LS_FILE_HDR + idx * (uint64_t)(LS_SEG_SIZE + LS_SEG_CRC));
-    size_t want = n + 4, done = 0;
-    while (done < want) {
-        ssize_t w = pwritev(fd, iov, 2, off + (off_t)done);
-        if (w < 0) {
+    size_t done = 0;
+    while (done < w->blen) {
+        ssize_t n = pwrite(w->fd, w->buf + done, w->blen - done, (off_t)(w->off + done));
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
             return -errno;
         }
-        if (w == 0)
+        if (n == 0)
             return -EIO;
-        done += (size_t)w;
-        /* advance the iovecs past what was written (short writes are rare) */
-        size_t k = (size_t)w;
-        for (int i = 0; i < 2; i++) {
-            size_t t = k < iov[i].iov_len ? k : iov[i].iov_len;
-            iov[i].iov_base = (uint8_t *)iov[i].iov_base + t;
-            iov[i].iov_len -= t;
-            k -= t;
-        }
+        done += (size_t)n;
     }
-    /* Start writeback of every LS_WB_SEGS segments as soon as they are written, so the disk
-     * works while the rest of the body arrives and the final fdatasync only waits for the
-     * tail (it stays the durability point; errors here show up there). */
-    if ((idx + 1) % LS_WB_SEGS == 0) {
-        uint64_t seg = (uint64_t)LS_SEG_SIZE + LS_SEG_CRC;
-        (void)sync_file_range(fd, (off_t)(LS_FILE_HDR + (idx + 1 - LS_WB_SEGS) * seg),
-                              (off_t)(LS_WB_SEGS * seg), SYNC_FILE_RANGE_WRITE);
+    w->off += w->blen;
+    w->blen = 0;
+    /* Start writeback of every LS_WB_BYTES as soon as they are written, so the disk works
+     * while the rest of the body arrives (the final fdatasync stays the durability point;
+     * errors here show up there). */
+    if (w->off - w->wb_off >= LS_WB_BYTES) {
+        (void)sync_file_range(w->fd, (off_t)w->wb_off, (off_t)(w->off - w->wb_off),
+                              SYNC_FILE_RANGE_WRITE);
+        w->wb_off = w->off;
     }
     return 0;
+}
+
+int ls_dw_write(ls_dwriter_t *w, const void *p, size_t n)
+{
+    const uint8_t *d = p;
+    while (n) {
+        if (w->seg_fill == 0) {
+            uint8_t ib[8];
+            for (int i = 0; i < 8; i++)
+                ib[i] = (uint8_t)(w->seg_idx >> (8 * i));
+            w->crc = crc32c(0, ib, sizeof ib);
+        }
+        /* cap is whole segments and a flush happens only at a segment's end, so the rest of
+         * the current segment and its CRC always fit */
+        size_t take = LS_SEG_SIZE - w->seg_fill;
+        if (take > n)
+            take = n;
+        uint8_t *dst = w->buf + w->blen;
+        memcpy(dst, d, take);
+        w->crc = crc32c(w->crc, dst, take); /* over the copy, still in cache */
+        w->blen += take;
+        w->seg_fill += take;
+        d += take;
+        n -= take;
+        if (w->seg_fill < LS_SEG_SIZE)
+            break;
+        le32(w->buf + w->blen, w->crc);
+        w->blen += LS_SEG_CRC;
+        w->seg_idx++;
+        w->seg_fill = 0;
+        if (w->blen == w->cap) {
+            int rc = dw_flush(w);
+            if (rc < 0)
+                return rc;
+            /* the file has shown to be big: stage up to LS_DW_SEGS segments from now on */
+            if (w->cap < LS_DW_SEGS * DW_SEG_BYTES && w->seg_idx >= LS_DW_SEGS) {
+                ls_dw_release(w);
+                dw_alloc(w, LS_DW_SEGS);
+            }
+        }
+    }
+    return 0;
+}
+
+int ls_dw_finish(ls_dwriter_t *w)
+{
+    if (w->seg_fill) {
+        le32(w->buf + w->blen, w->crc);
+        w->blen += LS_SEG_CRC;
+        w->seg_idx++;
+        w->seg_fill = 0;
+    }
+    return w->blen ? dw_flush(w) : 0;
 }
 
 int ls_data_sync(store_t *s, int fd, const uint8_t id[LS_ID_LEN])

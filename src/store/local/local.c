@@ -2,7 +2,7 @@
  *
  * Put: bytes go to a bounded buffer. Up to inline_max they stay there and end up inside the
  * index record; beyond it (or when size_hint says so up front) they stream to a data file in
- * CRC-framed segments, one segment buffer at a time. Commit makes the file durable (fdatasync,
+ * CRC-framed segments, staged up to 1 MiB at a time (ls_dw_*, data.c). Commit makes the file durable (fdatasync,
  * fsync(dir)) in the caller's thread, so many puts sync their data in parallel, then hands the
  * encoded record to the committer (index.c), which group-commits it, and returns its result.
  *
@@ -390,25 +390,19 @@ static void put_unlink(store_put_t *p)
     unlink(path);
 }
 
-/* Switches to a data file: creates it and writes whole segments out of the buffer. */
+/* Switches to a data file: creates it and hands it what the buffer holds. */
 static int put_spill(store_put_t *p)
 {
     int rc = ls_data_create(p->s, p->id, &p->fd);
     if (rc < 0)
         return rc;
     p->file = true;
-    size_t off = 0;
-    while (p->blen - off >= LS_SEG_SIZE) {
-        if ((rc = ls_data_write_seg(p->fd, p->seg_idx, p->buf + off, LS_SEG_SIZE)) < 0)
-            return rc;
-        p->seg_idx++;
-        off += LS_SEG_SIZE;
-    }
-    if (off)
-        memmove(p->buf, p->buf + off, p->blen - off);
-    p->blen -= off;
-    put_reserve(p, LS_SEG_SIZE);
-    return 0;
+    ls_dw_init(&p->dw, p->fd, p->size_hint);
+    rc = ls_dw_write(&p->dw, p->buf, p->blen);
+    free(p->buf);
+    p->buf = NULL;
+    p->blen = p->cap = 0;
+    return rc;
 }
 
 int store_put_begin(store_t *s, sv_t bucket, sv_t key, uint64_t size_hint, store_put_t **out)
@@ -427,6 +421,7 @@ int store_put_begin(store_t *s, sv_t bucket, sv_t key, uint64_t size_hint, store
     p->key = xstrndup(key.p, key.len);
     p->key_len = key.len;
     p->fd = -1;
+    p->size_hint = size_hint;
     if (size_hint != UINT64_MAX && size_hint > s->inline_max) {
         if ((rc = put_spill(p)) < 0) {
             store_put_abort(p);
@@ -460,29 +455,8 @@ int store_put_write(store_put_t *p, const void *data, size_t n)
         if ((rc = put_spill(p)) < 0)
             return p->err = rc;
     }
-    while (n) {
-        if (p->blen == 0 && n >= LS_SEG_SIZE) { /* whole segment straight from the caller */
-            if ((rc = ls_data_write_seg(p->fd, p->seg_idx, d, LS_SEG_SIZE)) < 0)
-                return p->err = rc;
-            p->seg_idx++;
-            d += LS_SEG_SIZE;
-            n -= LS_SEG_SIZE;
-            continue;
-        }
-        size_t take = LS_SEG_SIZE - p->blen;
-        if (take > n)
-            take = n;
-        memcpy(p->buf + p->blen, d, take);
-        p->blen += take;
-        d += take;
-        n -= take;
-        if (p->blen == LS_SEG_SIZE) {
-            if ((rc = ls_data_write_seg(p->fd, p->seg_idx, p->buf, LS_SEG_SIZE)) < 0)
-                return p->err = rc;
-            p->seg_idx++;
-            p->blen = 0;
-        }
-    }
+    if ((rc = ls_dw_write(&p->dw, d, n)) < 0)
+        return p->err = rc;
     return 0;
 }
 
@@ -490,6 +464,7 @@ static void put_free(store_put_t *p)
 {
     if (p->fd >= 0)
         close(p->fd);
+    ls_dw_release(&p->dw);
     free(p->buf);
     free(p->bucket);
     free(p->key);
@@ -507,6 +482,7 @@ int ls_put_new_file(store_t *s, uint64_t bid, sv_t bucket, sv_t key, store_put_t
     p->key = xstrndup(key.p, key.len);
     p->key_len = key.len;
     p->fd = -1;
+    p->size_hint = UINT64_MAX;
     int rc = put_spill(p); /* a part is always a data file, whatever its size */
     if (rc < 0) {
         store_put_abort(p);
@@ -521,9 +497,8 @@ int ls_put_seal(store_put_t *p, uint8_t id[LS_ID_LEN], uint64_t *size)
     int rc = p->err;
     if (rc < 0)
         return rc;
-    if (p->blen && (rc = ls_data_write_seg(p->fd, p->seg_idx, p->buf, p->blen)) < 0)
+    if ((rc = ls_dw_finish(&p->dw)) < 0)
         return p->err = rc;
-    p->blen = 0;
     if ((rc = ls_data_sync(p->s, p->fd, p->id)) < 0)
         return p->err = rc;
     memcpy(id, p->id, LS_ID_LEN);
@@ -553,7 +528,7 @@ int store_put_commit(store_put_t *p, store_obj_t *meta, const store_cond_t *cond
         goto out_abort;
     ls_layout_t l = {.kind = p->file ? LS_FILE : LS_INLINE};
     if (p->file) {
-        if (p->blen && (rc = ls_data_write_seg(p->fd, p->seg_idx, p->buf, p->blen)) < 0)
+        if ((rc = ls_dw_finish(&p->dw)) < 0)
             goto out_abort;
         if ((rc = ls_data_sync(s, p->fd, p->id)) < 0)
             goto out_abort;

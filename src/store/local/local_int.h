@@ -203,8 +203,32 @@ int ls_mdb_err(int mrc); /* LMDB return -> 0/-errno/-SE_CORRUPT */
 void ls_data_path(const store_t *s, const uint8_t id[LS_ID_LEN], char *out, size_t outsz);
 /* Creates a new data file with a fresh random id (directories made as needed); returns fd. */
 int ls_data_create(store_t *s, uint8_t id[LS_ID_LEN], int *fd_out);
-/* Writes segment idx (payload n <= LS_SEG_SIZE) of an open data file. */
-int ls_data_write_seg(int fd, uint64_t idx, const void *payload, size_t n);
+/* Writing a data file: a stream of payload bytes becomes segments and their CRCs, staged in
+ * a buffer of whole segments and written with one pwrite per full buffer (the kernel's
+ * buffered-write path costs about half as much per byte in ~1 MiB writes as in 64 KiB ones).
+ * Staging grows to LS_DW_SEGS segments (1 MiB) once the file has shown to be big (a size hint
+ * >= 1 MiB, or 1 MiB written); buffers over 128 KiB are mmap'd so their pages go back to the
+ * system when the put ends. Writeback of every completed 8 MiB is started at once
+ * (sync_file_range), so the final fdatasync only waits for the tail. */
+#define LS_DW_SEGS 16u
+typedef struct ls_dwriter {
+    int fd;
+    uint64_t seg_idx;  /* the segment being filled */
+    size_t seg_fill;   /* its payload bytes so far */
+    uint32_t crc;      /* its running CRC (index, then payload) */
+    uint8_t *buf;      /* staged file bytes: whole segments + CRCs, then the partial one */
+    size_t blen, cap;  /* cap: a whole number of segments with their CRCs */
+    bool mapped;       /* buf is an mmap, else malloc */
+    uint64_t off;      /* file offset of buf[0] */
+    uint64_t wb_off;   /* writeback started below this offset */
+} ls_dwriter_t;
+/* Starts writing segments at the first one of fd; size_hint UINT64_MAX when unknown. */
+void ls_dw_init(ls_dwriter_t *w, int fd, uint64_t size_hint);
+int ls_dw_write(ls_dwriter_t *w, const void *p, size_t n);
+/* Ends the last (partial) segment and writes everything staged. */
+int ls_dw_finish(ls_dwriter_t *w);
+/* Frees the staging buffer (does not close fd). */
+void ls_dw_release(ls_dwriter_t *w);
 /* fdatasync the file, then fsync its directory. */
 int ls_data_sync(store_t *s, int fd, const uint8_t id[LS_ID_LEN]);
 /* Opens a data file for reading and checks its header: fd, -ENOENT, -SE_CORRUPT, -errno. */
@@ -232,13 +256,14 @@ struct store_put {
     uint64_t bid;
     char *bucket, *key;
     size_t bucket_len, key_len;
-    uint8_t *buf; /* inline bytes, or the current partial segment */
+    uint8_t *buf; /* inline bytes (freed once the put turns into a file) */
     size_t blen, cap;
     uint64_t size;
+    uint64_t size_hint; /* UINT64_MAX: unknown */
     bool file;
     int fd;
+    ls_dwriter_t dw; /* the data file's writer, once file */
     uint8_t id[LS_ID_LEN];
-    uint64_t seg_idx;
     int err; /* sticky: a failed write fails the commit */
     /* a multipart part (mpu.c): upload id and part number, 0 for an object */
     uint8_t upload_id[LS_ID_LEN];
