@@ -62,6 +62,7 @@ typedef struct rq {
     sigv4_parsed_t sig;
     sigv4_result_t sigres;
     bool anonymous;
+    bool sigv2; /* authenticated with Signature Version 2 (auth/sigv2.h) */
     account_t acct;
     /* the addressed bucket, when the op has one and it exists */
     store_bucket_t bucket;

@@ -769,7 +769,8 @@ static size_t build_keys(rq_t *q, policy_key_t *keys)
     add_key(q, keys, &n, MAX_KEYS, "aws:UserAgent", rq_header(q, "user-agent"));
     add_key(q, keys, &n, MAX_KEYS, "aws:Referer", rq_header(q, "referer"));
     if (!q->anonymous) {
-        add_key(q, keys, &n, MAX_KEYS, "s3:signatureversion", SV("AWS4-HMAC-SHA256"));
+        add_key(q, keys, &n, MAX_KEYS, "s3:signatureversion",
+                q->sigv2 ? SV("AWS") : SV("AWS4-HMAC-SHA256"));
         add_key(q, keys, &n, MAX_KEYS, "s3:authType",
                 q->sig.kind == SIGV4_PRESIGNED ? SV("REST-QUERY-STRING") : SV("REST-HEADER"));
     }

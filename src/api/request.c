@@ -12,6 +12,7 @@
 #include "api/api_int.h"
 #include "api/authz_int.h"
 #include "api/query.h"
+#include "auth/sigv2.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -496,11 +497,60 @@ static void gen_ids(rq_t *q)
     base64_encode(r + 8, 16, q->hostid);
 }
 
+/* The access key's record (long-term key or STS session), or the S3 error. */
+static int lookup_key(rq_t *q, bool temporary, access_key_t *k)
+{
+    int rc;
+    if (temporary) /* STS credentials: the session record and the x-amz-security-token */
+        return sts_session_auth(q, k);
+    rc = accounts_key_get(q->api->store, q->sig.access_key, k);
+    if (rc == -ENOENT || (rc == 0 && !k->active))
+        return -SE_INVALID_ACCESS_KEY;
+    return rc;
+}
+
+/* Signature Version 2 (auth/sigv2.h): S3 only, no region in it, the payload is not signed
+ * (Content-MD5, when sent, is checked against the body as for every request). */
+static int authenticate_v2(rq_t *q, const sigv4_req_t *sr, const sigv2_parsed_t *v2)
+{
+    http_req_t *hr = q->hr;
+    q->sigv2 = true;
+    q->sig.kind = v2->kind == SIGV2_QUERY ? SIGV4_PRESIGNED : SIGV4_HEADER;
+    q->sig.access_key = v2->access_key;
+    q->sig.security_token = v2->security_token;
+    q->sig.payload = PAYLOAD_UNSIGNED;
+    q->sig.service = SV("s3");
+    q->sig.region = sv_from_cstr(q->api->region);
+    q->sig.req_time = v2->req_time;
+    access_key_t k;
+    bool temporary = sv_starts_with(q->sig.access_key, SV("ASIA"));
+    int rc = lookup_key(q, temporary, &k);
+    if (rc)
+        return rc;
+    sv_t vb = s3_vhost_bucket(http_req_header(hr, "host"), q->api->base_domain);
+    if ((rc = sigv2_verify(sr, v2, vb, sv_from_cstr(k.secret), q->a)) != 0)
+        return rc;
+    if ((rc = accounts_get(q->api->store, sv_from_cstr(k.account_id), &q->acct)) != 0)
+        return rc == -ENOENT ? -SE_INVALID_ACCESS_KEY : rc;
+    if (!temporary && (rc = iam_principal_for_key(q, &k)) != 0)
+        return rc;
+    return 0;
+}
+
 static int authenticate(rq_t *q)
 {
     http_req_t *hr = q->hr;
     sigv4_req_t sr = {hr->method, hr->path, hr->query, hr->headers, hr->nheaders};
-    int rc = sigv4_parse(&sr, now_ms() / 1000, &q->sig);
+    sigv2_parsed_t v2;
+    const char *msg;
+    int rc = sigv2_parse(&sr, now_ms() / 1000, &v2, &msg);
+    if (rc < 0) {
+        q->scope_msg = msg;
+        return rc;
+    }
+    if (v2.kind != SIGV2_NONE)
+        return authenticate_v2(q, &sr, &v2);
+    rc = sigv4_parse(&sr, now_ms() / 1000, &q->sig);
     if (rc < 0)
         return rc;
     if (q->sig.kind == SIGV4_NONE) {
@@ -514,17 +564,8 @@ static int authenticate(rq_t *q)
         q->svc = SVC_STS;
     access_key_t k;
     bool temporary = sv_starts_with(q->sig.access_key, SV("ASIA"));
-    if (temporary) {
-        /* STS credentials: the session record and the x-amz-security-token (api/sts.c). */
-        if ((rc = sts_session_auth(q, &k)) != 0)
-            return rc;
-    } else {
-        rc = accounts_key_get(q->api->store, q->sig.access_key, &k);
-        if (rc == -ENOENT || (rc == 0 && !k.active))
-            return -SE_INVALID_ACCESS_KEY;
-        if (rc)
-            return rc;
-    }
+    if ((rc = lookup_key(q, temporary, &k)) != 0)
+        return rc;
     /* The credential scope must name this server's region (for every service: IAM and STS
      * scopes name it too on our single endpoint). */
     if (!sv_eq_cstr(q->sig.region, q->api->region)) {

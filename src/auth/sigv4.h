@@ -62,8 +62,8 @@ typedef struct sigv4_parsed {
  *   before sigv4_verify() (if left empty, the empty-body hash is assumed).
  * - Every x-amz-* request header must be among the signed headers (-SE_ACCESS_DENIED), except
  *   x-amz-security-token, and x-amz-content-sha256 on presigned URLs.
- * - SigV2 ("AWS ak:sig", or AWSAccessKeyId+Signature in the query) -> -SE_INVALID_REQUEST, as
- *   S3 ("The authorization mechanism you have provided is not supported."). */
+ * - SigV2 ("AWS ak:sig", or AWSAccessKeyId+Signature in the query) -> -SE_INVALID_REQUEST;
+ *   the request path tries auth/sigv2.h first, so this answer is only for SigV4-only callers. */
 
 /* Parses the auth of a request; now is the server time (seconds). SIGV4_NONE (return 0) when
  * the request carries no auth at all (anonymous). Checks the 15-minute skew rule (header) and

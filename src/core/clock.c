@@ -67,6 +67,7 @@ int parse_http_date(sv_t s, int64_t *out_sec)
     memcpy(buf, s.p, s.len);
     buf[s.len] = 0;
     if (parse_with(buf, "%a, %d %b %Y %H:%M:%S GMT", out_sec) == 0 ||
+        parse_with(buf, "%a, %d %b %Y %H:%M:%S +0000", out_sec) == 0 || /* RFC 822 zone: s3cmd */
         parse_with(buf, "%A, %d-%b-%y %H:%M:%S GMT", out_sec) == 0 ||
         parse_with(buf, "%a %b %e %H:%M:%S %Y", out_sec) == 0 ||
         parse_with(buf, "%Y-%m-%dT%H:%M:%S.000Z", out_sec) == 0 ||

@@ -123,6 +123,11 @@ static sv_t vhost_bucket(sv_t host, const char *base)
     return (sv_t){host.p, host.len - bl - 1};
 }
 
+sv_t s3_vhost_bucket(sv_t host, const char *base_domain)
+{
+    return vhost_bucket(host_only(host), base_domain);
+}
+
 struct sub {
     const char *param;
     enum s3_op op; /* S3_OP_UNKNOWN: a known subresource we do not implement */

@@ -65,6 +65,10 @@ typedef struct s3_route {
 int s3_route(arena_t *a, sv_t method, sv_t host, sv_t raw_path, sv_t raw_query,
              const char *base_domain, s3_route_t *out);
 
+/* The bucket a Host header names in virtual-hosted style ("<bucket>.<base_domain>", port
+ * ignored), or SV_NULL. */
+sv_t s3_vhost_bucket(sv_t host, const char *base_domain);
+
 /* Query parameter by exact name; *present tells whether it occurred at all. */
 sv_t s3_param(const s3_route_t *r, const char *name, bool *present);
 
