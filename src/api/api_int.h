@@ -47,6 +47,9 @@ typedef struct rq_principal {
     const char *role_arn; /* assumed role: arn:aws:iam::ACCT:role/PATH/ROLE */
     const char *session_policy; /* STS session policy (JSON) or NULL */
     bool temporary;      /* authenticated with STS temporary credentials */
+    const kv_t *session_tags; /* STS session tags (sealed in the token); for aws:PrincipalTag
+                               * they override the role's tags of the same key */
+    size_t nsession_tags;
 } rq_principal_t;
 
 typedef struct rq {

@@ -18,6 +18,7 @@
  */
 #include "api/authz_int.h"
 #include "api/iam_store.h"
+#include "api/identity.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -543,37 +544,23 @@ static void who_of(rq_t *q, who_t *w)
     }
 }
 
-/* The principal's identity policies (a user's and its groups', or the role's) and its STS
- * session policy, compiled once per request. A document that does not compile makes `broken`
- * true and the request is denied (fail closed: it might have been a Deny). */
-#define AUTHZ_MAX_IDENTITY 64
+/* The principal's identity policies (a user's and its groups', or the role's), permissions
+ * boundary and tags (api/identity.c: compiled once, cached across requests) and its STS session
+ * policy (compiled per request). A document that does not compile makes `broken` true and the
+ * request is denied (fail closed: it might have been a Deny). */
 struct authz_rq {
     bool loaded, broken;
-    policy_t *identity[AUTHZ_MAX_IDENTITY];
-    size_t nidentity;
+    const ident_t *id; /* NULL: root or anonymous */
     policy_t *session;
+    kv_t *tags; /* aws:PrincipalTag: the user's or role's tags, session tags overriding */
+    size_t ntags;
 };
 
 static void authz_rq_free(void *arg)
 {
     struct authz_rq *r = arg;
-    for (size_t i = 0; i < r->nidentity; i++)
-        policy_unref(r->identity[i]);
+    ident_release(r->id);
     policy_unref(r->session);
-}
-
-static int add_identity_doc(void *ctx, const char *doc)
-{
-    struct authz_rq *r = ctx;
-    policy_t *p = NULL;
-    char err[128];
-    if (r->nidentity == AUTHZ_MAX_IDENTITY ||
-        policy_parse(doc, strlen(doc), POLICY_IDENTITY, &p, err, sizeof err) != 0) {
-        r->broken = true;
-        return 1;
-    }
-    r->identity[r->nidentity++] = p;
-    return 0;
 }
 
 static struct authz_rq *identity_of(rq_t *q, const who_t *w)
@@ -591,12 +578,26 @@ static struct authz_rq *identity_of(rq_t *q, const who_t *w)
             const char *slash = strrchr(p->role_arn, '/');
             name = slash ? slash + 1 : name;
         }
-        int rc = name ? iam_identity_policy_docs(q->api->store, q->acct.id, name,
-                                                 w->type == PRINCIPAL_ASSUMED_ROLE,
-                                                 add_identity_doc, r)
+        int rc = name ? ident_get(q->api->store, q->acct.id, name,
+                                  w->type == PRINCIPAL_ASSUMED_ROLE, &r->id)
                       : -ENOENT;
-        if (rc)
+        if (rc || r->id->broken)
             r->broken = true; /* the user or role is gone, or the store failed */
+    }
+    /* Principal tags: the entity's, then the session's (a session tag replaces the role's tag
+     * of the same key, keys compared ignoring case as IAM does). */
+    size_t nent = r->id ? r->id->ntags : 0;
+    r->tags = arena_calloc(q->a, nent + p->nsession_tags + 1, sizeof *r->tags);
+    for (size_t i = 0; i < p->nsession_tags; i++)
+        r->tags[r->ntags++] = p->session_tags[i];
+    for (size_t i = 0; i < nent; i++) {
+        bool shadowed = false;
+        for (size_t j = 0; j < p->nsession_tags && !shadowed; j++)
+            shadowed = p->session_tags[j].name.len == r->id->tags[i].name.len &&
+                       strncasecmp(p->session_tags[j].name.p, r->id->tags[i].name.p,
+                                   r->id->tags[i].name.len) == 0;
+        if (!shadowed)
+            r->tags[r->ntags++] = r->id->tags[i];
     }
     if (p->session_policy && *p->session_policy) {
         char err[128];
@@ -610,33 +611,151 @@ static struct authz_rq *identity_of(rq_t *q, const who_t *w)
     return r;
 }
 
+/* The principal's part of a policy context. */
+static void ctx_principal(const who_t *w, const struct authz_rq *r, policy_ctx_t *ctx)
+{
+    ctx->type = w->type;
+    ctx->account = sv_from_cstr(w->account);
+    ctx->arn = sv_from_cstr(w->arn);
+    ctx->role_arn = sv_from_cstr(w->role_arn);
+    ctx->canonical_id = sv_from_cstr(w->canonical_id);
+    ctx->username = sv_from_cstr(w->username);
+    ctx->userid = sv_from_cstr(w->userid);
+    if (r) {
+        ctx->principal_tags = r->tags;
+        ctx->nprincipal_tags = r->ntags;
+    }
+}
+
+/* The identity side's policy set: identity policies, boundary, session policy. */
+static policy_set_t identity_set(const struct authz_rq *r, const policy_t **sess,
+                                 const policy_t *resource)
+{
+    *sess = r->session;
+    return (policy_set_t){r->id ? (const policy_t *const *)r->id->identity : NULL,
+                          r->id ? r->id->nidentity : 0, r->id ? r->id->boundary : NULL,
+                          *sess ? sess : NULL, *sess ? 1 : 0, resource};
+}
+
+static size_t global_keys(rq_t *q, policy_key_t *keys, size_t cap);
+
+/* The identity side (and, for STS, a role's trust policy) for one action: see authz_int.h. */
+static bool principal_allows(rq_t *q, const who_t *w, const char *action, const char *resource,
+                             const char *resource_account, const policy_t *rpol,
+                             const policy_key_t *extra, size_t nextra, bool with_keys,
+                             enum authz_why *why_out)
+{
+    enum authz_why dummy;
+    enum authz_why *why = why_out ? why_out : &dummy;
+    *why = AUTHZ_WHY_NONE;
+    bool trust = rpol && policy_get_kind(rpol) == POLICY_TRUST;
+    if (w->type == PRINCIPAL_ROOT && !trust && !rpol &&
+        (!resource_account || strcmp(resource_account, w->account) == 0))
+        return true; /* the account's root user: no identity policies apply to it */
+    if (w->type != PRINCIPAL_USER && w->type != PRINCIPAL_ASSUMED_ROLE &&
+        w->type != PRINCIPAL_ROOT) {
+        *why = AUTHZ_WHY_NO_IDENTITY_ALLOW;
+        return false;
+    }
+    struct authz_rq *r = identity_of(q, w);
+    if (r->broken) {
+        *why = AUTHZ_WHY_UNUSABLE;
+        return false;
+    }
+    policy_key_t *keys = NULL;
+    size_t nkeys = 0;
+    if (with_keys) {
+        keys = arena_calloc(q->a, 16 + nextra, sizeof *keys);
+        nkeys = global_keys(q, keys, 16);
+        for (size_t i = 0; i < nextra; i++)
+            keys[nkeys++] = extra[i];
+    }
+    policy_ctx_t ctx = {
+        .action = sv_from_cstr(action),
+        .resource = sv_from_cstr(resource),
+        .resource_account = sv_from_cstr(resource_account ? resource_account : w->account),
+        .keys = keys,
+        .nkeys = nkeys,
+    };
+    ctx_principal(w, r, &ctx);
+    const policy_t *sess;
+    policy_set_t set = identity_set(r, &sess, rpol);
+    /* A trust policy must itself allow the caller, whoever it is (also the root user of the
+     * role's account); then the caller's own side decides as for any resource policy. */
+    enum policy_decision td = trust ? policy_eval(rpol, &ctx) : POLICY_ALLOW;
+    if (td == POLICY_ALLOW && policy_decide(&set, &ctx, NULL) == POLICY_ALLOW)
+        return true;
+    /* Not allowed: say why, in the order AWS's messages do. */
+    enum authz_why wy = AUTHZ_WHY_NONE;
+    bool id_allow = false;
+    for (size_t i = 0; i < set.nidentity && wy == AUTHZ_WHY_NONE; i++) {
+        enum policy_decision d = policy_eval(set.identity[i], &ctx);
+        wy = d == POLICY_DENY ? AUTHZ_WHY_IDENTITY_DENY : wy;
+        id_allow |= d == POLICY_ALLOW;
+    }
+    enum policy_decision bd = set.boundary ? policy_eval(set.boundary, &ctx) : POLICY_ALLOW;
+    enum policy_decision sd = sess ? policy_eval(sess, &ctx) : POLICY_ALLOW;
+    if (wy == AUTHZ_WHY_NONE && bd == POLICY_DENY)
+        wy = AUTHZ_WHY_BOUNDARY_DENY;
+    if (wy == AUTHZ_WHY_NONE && sd == POLICY_DENY)
+        wy = AUTHZ_WHY_SESSION_DENY;
+    if (wy == AUTHZ_WHY_NONE && rpol && td == POLICY_DENY)
+        wy = AUTHZ_WHY_RESOURCE_DENY;
+    if (wy == AUTHZ_WHY_NONE && rpol && td != POLICY_ALLOW)
+        wy = AUTHZ_WHY_NO_RESOURCE_ALLOW;
+    if (wy == AUTHZ_WHY_NONE && !id_allow && w->type != PRINCIPAL_ROOT)
+        wy = AUTHZ_WHY_NO_IDENTITY_ALLOW;
+    if (wy == AUTHZ_WHY_NONE && bd != POLICY_ALLOW)
+        wy = AUTHZ_WHY_NO_BOUNDARY_ALLOW;
+    if (wy == AUTHZ_WHY_NONE && sd != POLICY_ALLOW)
+        wy = AUTHZ_WHY_NO_SESSION_ALLOW;
+    *why = wy == AUTHZ_WHY_NONE ? AUTHZ_WHY_NO_RESOURCE_ALLOW : wy;
+    return false;
+}
+
 /* The identity side alone (no resource policy): for service-level actions, and for what ACL
  * grants to an account need from an IAM identity of it. */
 static bool identity_allows(rq_t *q, const who_t *w, const char *action, const char *resource)
 {
-    if (w->type == PRINCIPAL_ROOT)
-        return true;
-    if (w->type != PRINCIPAL_USER && w->type != PRINCIPAL_ASSUMED_ROLE)
-        return false;
-    struct authz_rq *r = identity_of(q, w);
-    if (r->broken)
-        return false;
-    policy_ctx_t ctx = {
-        .type = w->type,
-        .account = sv_from_cstr(w->account),
-        .arn = sv_from_cstr(w->arn),
-        .role_arn = sv_from_cstr(w->role_arn),
-        .canonical_id = sv_from_cstr(w->canonical_id),
-        .username = sv_from_cstr(w->username),
-        .userid = sv_from_cstr(w->userid),
-        .action = sv_from_cstr(action),
-        .resource = sv_from_cstr(resource),
-        .resource_account = sv_from_cstr(w->account),
-    };
-    const policy_t *sess = r->session;
-    policy_set_t set = {(const policy_t *const *)r->identity, r->nidentity, NULL,
-                        sess ? &sess : NULL, sess ? 1 : 0, NULL};
-    return policy_decide(&set, &ctx, NULL) == POLICY_ALLOW;
+    return principal_allows(q, w, action, resource, NULL, NULL, NULL, 0, false, NULL);
+}
+
+bool authz_principal_allows(rq_t *q, const char *action, const char *resource,
+                            const char *resource_account, const struct policy *resource_policy,
+                            const policy_key_t *extra, size_t nextra, enum authz_why *why)
+{
+    who_t w;
+    who_of(q, &w);
+    return principal_allows(q, &w, action, resource, resource_account, resource_policy, extra,
+                            nextra, true, why);
+}
+
+const kv_t *authz_principal_tags(rq_t *q, size_t *n)
+{
+    who_t w;
+    who_of(q, &w);
+    struct authz_rq *r = identity_of(q, &w);
+    *n = r->ntags;
+    return r->tags;
+}
+
+const char *authz_why_text(rq_t *q, enum authz_why why, const char *action)
+{
+    const char *no = NULL, *deny = NULL;
+    switch (why) {
+    case AUTHZ_WHY_NO_IDENTITY_ALLOW: no = "no identity-based policy"; break;
+    case AUTHZ_WHY_NO_BOUNDARY_ALLOW: no = "no permissions boundary"; break;
+    case AUTHZ_WHY_NO_SESSION_ALLOW: no = "no session policy"; break;
+    case AUTHZ_WHY_NO_RESOURCE_ALLOW: no = "no resource-based policy"; break;
+    case AUTHZ_WHY_IDENTITY_DENY: deny = "an identity-based policy"; break;
+    case AUTHZ_WHY_BOUNDARY_DENY: deny = "a permissions boundary"; break;
+    case AUTHZ_WHY_SESSION_DENY: deny = "a session policy"; break;
+    case AUTHZ_WHY_RESOURCE_DENY: deny = "a resource-based policy"; break;
+    default: return "";
+    }
+    if (deny)
+        return arena_sprintf(q->a, " with an explicit deny in %s", deny);
+    return arena_sprintf(q->a, " because %s allows the %s action", no, action);
 }
 
 /* ---- condition keys ---------------------------------------------------------------------- */
@@ -748,26 +867,35 @@ static void add_request_tags(rq_t *q, policy_key_t *keys, size_t *n, size_t cap,
 
 #define MAX_KEYS 48
 
-static size_t build_keys(rq_t *q, policy_key_t *keys)
+/* The global condition keys every request has (S3, IAM, STS): network, time, headers. */
+static size_t global_keys(rq_t *q, policy_key_t *keys, size_t cap)
 {
     size_t n = 0;
     http_req_t *hr = q->hr;
     char *ip = arena_alloc(q->a, 64);
     authz_source_ip(hr->peer, rq_header(q, "x-forwarded-for"), ip);
-    add_key(q, keys, &n, MAX_KEYS, "aws:SourceIp", sv_from_cstr(ip));
+    add_key(q, keys, &n, cap, "aws:SourceIp", sv_from_cstr(ip));
     const http_listener_t *l = hr->listener;
     if (l && l->label[0])
-        add_key(q, keys, &n, MAX_KEYS, "aws:SourceVpce", sv_from_cstr(l->label));
-    add_key(q, keys, &n, MAX_KEYS, "aws:SecureTransport",
+        add_key(q, keys, &n, cap, "aws:SourceVpce", sv_from_cstr(l->label));
+    add_key(q, keys, &n, cap, "aws:SecureTransport",
             (l && l->tls) ? SV("true") : SV("false"));
     int64_t t = now_ms();
     char *iso = arena_alloc(q->a, 32);
     fmt_iso8601(t, iso);
-    add_key(q, keys, &n, MAX_KEYS, "aws:CurrentTime", sv_from_cstr(iso));
-    add_key(q, keys, &n, MAX_KEYS, "aws:EpochTime",
+    add_key(q, keys, &n, cap, "aws:CurrentTime", sv_from_cstr(iso));
+    add_key(q, keys, &n, cap, "aws:EpochTime",
             sv_from_cstr(arena_sprintf(q->a, "%lld", (long long)(t / 1000))));
-    add_key(q, keys, &n, MAX_KEYS, "aws:UserAgent", rq_header(q, "user-agent"));
-    add_key(q, keys, &n, MAX_KEYS, "aws:Referer", rq_header(q, "referer"));
+    add_key(q, keys, &n, cap, "aws:UserAgent", rq_header(q, "user-agent"));
+    add_key(q, keys, &n, cap, "aws:Referer", rq_header(q, "referer"));
+    return n;
+}
+
+static size_t build_keys(rq_t *q, policy_key_t *keys)
+{
+    size_t n = global_keys(q, keys, MAX_KEYS);
+    if (q->hr->tls_version) /* a number, as AWS compares it: NumericLessThan 1.2 */
+        add_key(q, keys, &n, MAX_KEYS, "s3:TlsVersion", sv_from_cstr(q->hr->tls_version));
     if (!q->anonymous) {
         add_key(q, keys, &n, MAX_KEYS, "s3:signatureversion",
                 q->sigv2 ? SV("AWS") : SV("AWS4-HMAC-SHA256"));
@@ -934,20 +1062,18 @@ static int check(rq_t *q, const char *action_c, const store_bucket_t *b, sv_t ke
         .lookup = az_lookup,
         .lookup_arg = &lk,
     };
-    const policy_t *const *ident = NULL;
     const policy_t *sess = NULL;
-    size_t nident = 0;
+    policy_set_t set = {NULL, 0, NULL, NULL, 0, bp};
     if (w.type == PRINCIPAL_USER || w.type == PRINCIPAL_ASSUMED_ROLE) {
         struct authz_rq *r = identity_of(q, &w);
         if (r->broken) {
             policy_unref(bp);
             return deny(q, action_c, resource, "identity or session policy unusable");
         }
-        ident = (const policy_t *const *)r->identity;
-        nident = r->nidentity;
-        sess = r->session;
+        set = identity_set(r, &sess, bp);
+        ctx.principal_tags = r->tags;
+        ctx.nprincipal_tags = r->ntags;
     }
-    policy_set_t set = {ident, nident, NULL, sess ? &sess : NULL, sess ? 1 : 0, bp};
     policy_why_t why = {0};
     enum policy_decision d = policy_decide(&set, &ctx, &why);
     policy_unref(bp);

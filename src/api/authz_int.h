@@ -4,6 +4,7 @@
 #define STRATA_API_AUTHZ_INT_H
 #include "api/api_int.h"
 #include "api/authz.h"
+#include "policy/policy.h"
 
 /* Authorizes q's operation: every action authz_actions() lists, on the addressed bucket,
  * object or copy source (DeleteObjects' keys are checked by the handler with authz_check).
@@ -15,6 +16,43 @@ int authz_request(rq_t *q);
  * the addressed version or NULL (for s3:ExistingObjectTag). 0 or -SE_ACCESS_DENIED. */
 int authz_check(rq_t *q, const char *action, const store_bucket_t *b, sv_t key,
                 const char *version);
+
+/* ---- the principal's side, for IAM and STS calls ----------------------------------------- */
+
+/* Why a principal was not allowed, as AWS's AccessDenied messages put it. */
+enum authz_why {
+    AUTHZ_WHY_NONE = 0,
+    AUTHZ_WHY_NO_IDENTITY_ALLOW, /* "because no identity-based policy allows the X action" */
+    AUTHZ_WHY_NO_BOUNDARY_ALLOW, /* "because no permissions boundary allows ..." */
+    AUTHZ_WHY_NO_SESSION_ALLOW,  /* "because no session policy allows ..." */
+    AUTHZ_WHY_NO_RESOURCE_ALLOW, /* the trust (resource) policy does not allow */
+    AUTHZ_WHY_IDENTITY_DENY,     /* "with an explicit deny in an identity-based policy" */
+    AUTHZ_WHY_BOUNDARY_DENY,
+    AUTHZ_WHY_SESSION_DENY,
+    AUTHZ_WHY_RESOURCE_DENY,
+    AUTHZ_WHY_UNUSABLE,          /* the principal's policies could not be loaded (fail closed) */
+};
+
+/* Decides `action` ("iam:CreateUser", "sts:AssumeRole") on `resource` for q's principal, AWS's
+ * way: its identity-based policies, permissions boundary and session policy (api/identity.c),
+ * its tags as aws:PrincipalTag/<key>, the request's global condition keys (aws:SourceIp,
+ * aws:SourceVpce, aws:SecureTransport, aws:CurrentTime, aws:EpochTime, aws:UserAgent,
+ * aws:Referer) plus extra[] (valid during the call). resource_policy: a role's trust policy
+ * (which must itself allow the caller, whoever it is) or NULL; resource_account: who owns the
+ * resource (NULL: the principal's account; cross-account needs both sides). The account's root
+ * user needs no policy for its own account's resources. True when allowed; otherwise *why
+ * (may be NULL) says why. */
+struct policy;
+bool authz_principal_allows(rq_t *q, const char *action, const char *resource,
+                            const char *resource_account, const struct policy *resource_policy,
+                            const policy_key_t *extra, size_t nextra, enum authz_why *why);
+/* The suffix AWS appends to "User: ARN is not authorized to perform: ACTION on resource: RES"
+ * (" because no identity-based policy allows the ACTION action", " with an explicit deny in
+ * ..."); "" when there is none. Arena string. */
+const char *authz_why_text(rq_t *q, enum authz_why why, const char *action);
+/* q's principal tags (aws:PrincipalTag): the user's or role's IAM tags, with the session's
+ * tags replacing those of the same key. Valid for the request. */
+const kv_t *authz_principal_tags(rq_t *q, size_t *n);
 
 /* ---- ACLs -------------------------------------------------------------------------------- */
 

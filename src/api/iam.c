@@ -7,16 +7,18 @@
  * Names are unique per account ignoring case; List* calls page with Marker (the name of the
  * next item, case-insensitive order) and MaxItems (1..1000, default 100).
  *
- * Who may call: the account's root user. IAM users and assumed roles get AccessDenied until
- * the policy engine (src/policy/) is wired in (then their identity policies decide).
- * Policy documents are stored as given; here they are checked for JSON syntax, a Statement
- * with Allow/Deny effects and the version string, and against IAM's size quotas (see
- * check_doc: the single place where policy_parse() goes once src/policy/ builds).
+ * Who may call: the account's root user, and IAM users and role sessions whose identity-based
+ * policies (with their permissions boundary and session policy, api/authz.c) allow
+ * "iam:<Action>" on the entity's ARN (authorize() below). Policy documents are stored as given,
+ * after the policy engine has validated them (check_doc), so a stored document always compiles.
+ * Permissions boundaries are managed policies named by ARN in the user's or role's record.
  */
+#include "api/authz_int.h"
 #include "api/iam_store.h"
 #include "api/query.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "policy/policy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -170,12 +172,22 @@ static int check_doc(qctx_t *c, const char *doc, size_t quota, size_t already, b
             goto out;
         }
     }
-    /* POLICY HOOK (the only one): once src/policy/ builds, validate with the engine here:
-     *   policy_parse(doc, strlen(doc), trust ? POLICY_TRUST : POLICY_IDENTITY, &p, msg, sizeof msg)
-     *   -> -SE_MALFORMED_POLICY_DOCUMENT: qfail(c, QE_MALFORMED_POLICY, "%s", msg)
-     * and drop the structural checks above, which are a stand-in. */
-    if (quota && char_count(doc) + already > quota)
+    if (quota && char_count(doc) + already > quota) {
         rc = qfail(c, QE_LIMIT_EXCEEDED, "Cannot exceed quota for PolicySize: %zu", quota);
+        goto out;
+    }
+    /* The whole grammar, as the engine will evaluate it: a document accepted here always
+     * compiles at authorization time. (An inline role policy is limited to the engine's 6,144
+     * characters per document; the role's aggregate quota still applies.) */
+    char msg[512];
+    policy_t *pol = NULL;
+    int prc = policy_parse(doc, strlen(doc), trust ? POLICY_TRUST : POLICY_IDENTITY, &pol, msg,
+                           sizeof msg);
+    policy_unref(pol);
+    if (prc == -SE_POLICY_LIMIT_EXCEEDED)
+        rc = qfail(c, QE_LIMIT_EXCEEDED, "%s", msg);
+    else if (prc)
+        rc = qfail(c, QE_MALFORMED_POLICY, "%s", msg);
 out:
     json_decref(o);
     return rc;
@@ -226,6 +238,17 @@ static void x_tags(qctx_t *c, json_t *tags, bool always)
 }
 
 static int count_attachments(qctx_t *c, const char *arn);
+static int count_boundaries(qctx_t *c, const char *arn);
+
+static void x_boundary(qctx_t *c, json_t *r)
+{
+    if (!*iam_str(r, "boundary"))
+        return;
+    buf_puts(&c->out, "<PermissionsBoundary>");
+    qx(c, "PermissionsBoundaryType", "PermissionsBoundaryPolicy");
+    qx(c, "PermissionsBoundaryArn", iam_str(r, "boundary"));
+    buf_puts(&c->out, "</PermissionsBoundary>");
+}
 
 /* The entity's fields (without the enclosing element). */
 static void x_fields(qctx_t *c, enum iam_kind k, json_t *r, bool with_tags)
@@ -239,7 +262,8 @@ static void x_fields(qctx_t *c, enum iam_kind k, json_t *r, bool with_tags)
         qx(c, "DefaultVersionId", iam_str(r, "default"));
         snprintf(n, sizeof n, "%d", count_attachments(c, iam_str(r, "arn")));
         qx(c, "AttachmentCount", n);
-        qx(c, "PermissionsBoundaryUsageCount", "0");
+        snprintf(n, sizeof n, "%d", count_boundaries(c, iam_str(r, "arn")));
+        qx(c, "PermissionsBoundaryUsageCount", n);
         qx(c, "IsAttachable", "true");
         if (*iam_str(r, "description"))
             qx(c, "Description", iam_str(r, "description"));
@@ -264,6 +288,8 @@ static void x_fields(qctx_t *c, enum iam_kind k, json_t *r, bool with_tags)
         snprintf(n, sizeof n, "%lld", (long long)json_integer_value(json_object_get(r, "max_session")));
         qx(c, "MaxSessionDuration", n);
     }
+    if (with_tags && k != IAM_GROUP) /* the single-entity answers (Get, Create) */
+        x_boundary(c, r);
     if (with_tags && k != IAM_GROUP)
         x_tags(c, json_object_get(r, "tags"), false);
 }
@@ -364,6 +390,22 @@ static bool arr_remove(json_t *arr, const char *s)
     return false;
 }
 
+/* Users and roles whose permissions boundary is the policy arn. */
+static int count_boundaries(qctx_t *c, const char *arn)
+{
+    int n = 0;
+    for (int k = IAM_USER; k <= IAM_ROLE; k += IAM_ROLE - IAM_USER) {
+        json_t *all = collect(c, (enum iam_kind)k, NULL);
+        size_t i;
+        json_t *r;
+        json_array_foreach(all, i, r)
+            if (strcmp(iam_str(r, "boundary"), arn) == 0)
+                n++;
+        json_decref(all);
+    }
+    return n;
+}
+
 static int count_attachments(qctx_t *c, const char *arn)
 {
     int n = 0;
@@ -449,6 +491,81 @@ static json_t *new_entity(qctx_t *c, enum iam_kind k, const char *name, const ch
                      "created", (json_int_t)now_s());
 }
 
+/* ---- permissions boundaries -------------------------------------------------------------- */
+
+/* The PermissionsBoundary parameter: a managed policy of the account (AWS-managed policies do
+ * not exist here). *out NULL when absent and not required. */
+static int boundary_param(qctx_t *c, bool required, const char **out)
+{
+    int rc = 0;
+    const char *arn = required ? qrequire(c, "PermissionsBoundary", &rc)
+                               : qparam(c, "PermissionsBoundary");
+    *out = NULL;
+    if (!arn)
+        return rc;
+    size_t n = strlen(arn);
+    if (n < 20 || n > 2048 || strncmp(arn, "arn:aws:iam::", 13) != 0 || !strstr(arn, ":policy/"))
+        return qfail(c, QE_INVALID_INPUT, "ARN %.512s is not valid.", arn);
+    char *doc = NULL;
+    rc = iam_managed_policy_doc(STORE(c), ACCT(c), arn, &doc);
+    free(doc);
+    if (rc == -ENOENT)
+        return qfail(c, QE_NO_SUCH_ENTITY, "Policy %.512s does not exist or is not attachable.",
+                     arn);
+    if (rc)
+        return internal(c, rc);
+    *out = arn;
+    return 0;
+}
+
+static int load_param(qctx_t *c, enum iam_kind k, json_t **out, const char **name);
+static int save(qctx_t *c, enum iam_kind k, json_t *r);
+
+static int put_boundary(qctx_t *c, enum iam_kind k)
+{
+    json_t *r = NULL;
+    const char *name, *arn;
+    iam_lock();
+    int rc = load_param(c, k, &r, &name);
+    if (rc == 0 && (rc = boundary_param(c, true, &arn)) == 0) {
+        json_object_set_new(r, "boundary", json_string(arn));
+        rc = save(c, k, r);
+    }
+    iam_unlock();
+    json_decref(r);
+    return rc;
+}
+
+static int delete_boundary(qctx_t *c, enum iam_kind k)
+{
+    json_t *r = NULL;
+    const char *name;
+    iam_lock();
+    int rc = load_param(c, k, &r, &name);
+    if (rc == 0 && json_object_get(r, "boundary")) {
+        json_object_del(r, "boundary");
+        rc = save(c, k, r);
+    }
+    iam_unlock();
+    json_decref(r);
+    return rc;
+}
+
+static int put_user_permissions_boundary(qctx_t *c) { return put_boundary(c, IAM_USER); }
+static int delete_user_permissions_boundary(qctx_t *c) { return delete_boundary(c, IAM_USER); }
+static int put_role_permissions_boundary(qctx_t *c) { return put_boundary(c, IAM_ROLE); }
+static int delete_role_permissions_boundary(qctx_t *c) { return delete_boundary(c, IAM_ROLE); }
+
+/* CreateUser/CreateRole: the optional PermissionsBoundary into the new record. */
+static int with_boundary(qctx_t *c, json_t *r)
+{
+    const char *arn;
+    int rc = boundary_param(c, false, &arn);
+    if (rc == 0 && arn)
+        json_object_set_new(r, "boundary", json_string(arn));
+    return rc;
+}
+
 /* ---- users ------------------------------------------------------------------------------- */
 
 static int create_entity(qctx_t *c, enum iam_kind k, json_t **out)
@@ -487,7 +604,8 @@ static int create_user(qctx_t *c)
     json_t *r = NULL;
     iam_lock();
     int rc = create_entity(c, IAM_USER, &r);
-    if (rc == 0 && (rc = with_tags(c, r)) == 0 && (rc = save(c, IAM_USER, r)) == 0)
+    if (rc == 0 && (rc = with_tags(c, r)) == 0 && (rc = with_boundary(c, r)) == 0 &&
+        (rc = save(c, IAM_USER, r)) == 0)
         x_entity(c, IAM_USER, r, true);
     iam_unlock();
     json_decref(r);
@@ -1056,7 +1174,7 @@ static int delete_policy(qctx_t *c)
     const char *arn;
     iam_lock();
     int rc = load_policy_arn(c, &p, &arn);
-    if (rc == 0 && count_attachments(c, arn) > 0)
+    if (rc == 0 && (count_attachments(c, arn) > 0 || count_boundaries(c, arn) > 0))
         rc = qfail(c, QE_DELETE_CONFLICT, "Cannot delete a policy attached to entities.");
     if (rc == 0 && json_array_size(json_object_get(p, "versions")) > 1)
         rc = qfail(c, QE_DELETE_CONFLICT,
@@ -1368,7 +1486,7 @@ static int create_role(qctx_t *c)
         return rc;
     iam_lock();
     rc = create_entity(c, IAM_ROLE, &r);
-    if (rc == 0 && (rc = with_tags(c, r)) == 0) {
+    if (rc == 0 && (rc = with_tags(c, r)) == 0 && (rc = with_boundary(c, r)) == 0) {
         json_object_set_new(r, "trust", json_string(doc));
         json_object_set_new(r, "description", json_string(desc ? desc : ""));
         json_object_set_new(r, "max_session", json_integer(max));
@@ -1469,17 +1587,145 @@ int iam_principal_for_key(rq_t *q, const access_key_t *k)
     return 0;
 }
 
-/* The account's root user may call everything. IAM users and roles need identity policies
- * that allow the action: until the policy engine is wired in, they are refused. */
+/* ---- authorization of IAM calls ------------------------------------------------------------ */
+
+/* What an action acts on, for the resource ARN of its authorization (AWS's "Actions, resources,
+ * and condition keys for IAM"): the user, group or role named by <Kind>Name (or, for a user,
+ * the caller itself when the name is optional and absent), the policy named by PolicyArn (or
+ * created by CreatePolicy), or for List* of a kind the path ARN "arn:aws:iam::ACCT:user/PREFIX"
+ * that AWS's own AccessDenied messages show. */
+enum res_kind { RES_USER, RES_GROUP, RES_ROLE, RES_POLICY, RES_LIST_USER, RES_LIST_GROUP,
+                RES_LIST_ROLE, RES_LIST_POLICY };
+
+static const struct {
+    const char *action;
+    enum res_kind res;
+} action_res[] = {
+    {"AddUserToGroup", RES_GROUP},          {"RemoveUserFromGroup", RES_GROUP},
+    {"CreateGroup", RES_GROUP},             {"GetGroup", RES_GROUP},
+    {"DeleteGroup", RES_GROUP},             {"PutGroupPolicy", RES_GROUP},
+    {"GetGroupPolicy", RES_GROUP},          {"DeleteGroupPolicy", RES_GROUP},
+    {"ListGroupPolicies", RES_GROUP},       {"AttachGroupPolicy", RES_GROUP},
+    {"DetachGroupPolicy", RES_GROUP},       {"ListAttachedGroupPolicies", RES_GROUP},
+    {"CreateRole", RES_ROLE},               {"GetRole", RES_ROLE},
+    {"DeleteRole", RES_ROLE},               {"UpdateRole", RES_ROLE},
+    {"UpdateAssumeRolePolicy", RES_ROLE},   {"TagRole", RES_ROLE},
+    {"UntagRole", RES_ROLE},                {"ListRoleTags", RES_ROLE},
+    {"PutRolePolicy", RES_ROLE},            {"GetRolePolicy", RES_ROLE},
+    {"DeleteRolePolicy", RES_ROLE},         {"ListRolePolicies", RES_ROLE},
+    {"AttachRolePolicy", RES_ROLE},         {"DetachRolePolicy", RES_ROLE},
+    {"ListAttachedRolePolicies", RES_ROLE}, {"PutRolePermissionsBoundary", RES_ROLE},
+    {"DeleteRolePermissionsBoundary", RES_ROLE},
+    {"CreatePolicy", RES_POLICY},           {"GetPolicy", RES_POLICY},
+    {"DeletePolicy", RES_POLICY},           {"CreatePolicyVersion", RES_POLICY},
+    {"GetPolicyVersion", RES_POLICY},       {"DeletePolicyVersion", RES_POLICY},
+    {"ListPolicyVersions", RES_POLICY},     {"SetDefaultPolicyVersion", RES_POLICY},
+    {"ListUsers", RES_LIST_USER},           {"ListGroups", RES_LIST_GROUP},
+    {"ListRoles", RES_LIST_ROLE},           {"ListPolicies", RES_LIST_POLICY},
+    /* everything else acts on a user */
+};
+
+/* The ARN of the entity an action is about, and its record when it exists (*rec, may stay
+ * NULL). */
+static const char *resource_of(qctx_t *c, json_t **rec)
+{
+    rq_t *q = c->q;
+    enum res_kind res = RES_USER;
+    *rec = NULL;
+    for (size_t i = 0; i < sizeof action_res / sizeof action_res[0]; i++)
+        if (sv_eq_cstr(c->action, action_res[i].action))
+            res = action_res[i].res;
+    static const char *const list_kind[] = {"user", "group", "role", "policy"};
+    if (res >= RES_LIST_USER) {
+        const char *prefix = qparam(c, "PathPrefix");
+        return arena_sprintf(q->a, "arn:aws:iam::%s:%s%s", ACCT(c), list_kind[res - RES_LIST_USER],
+                             prefix && prefix[0] == '/' ? prefix : "/");
+    }
+    if (res == RES_POLICY) {
+        const char *arn = qparam(c, "PolicyArn");
+        if (arn)
+            return arn;
+        const char *path = qparam(c, "Path"), *name = qparam(c, "PolicyName");
+        return arena_sprintf(q->a, "arn:aws:iam::%s:policy%s%s", ACCT(c),
+                             path && path[0] == '/' ? path : "/", name ? name : "");
+    }
+    enum iam_kind k = res == RES_GROUP ? IAM_GROUP : res == RES_ROLE ? IAM_ROLE : IAM_USER;
+    char param[32];
+    snprintf(param, sizeof param, "%sName", kind_title[k]);
+    const char *name = qparam(c, param);
+    if (!name && k == IAM_USER && q->principal.type == RQP_USER)
+        return q->principal.arn; /* GetUser, access keys, ... of the caller itself */
+    if (!name)
+        name = "";
+    if (name[0] && name_ok(name, name_max[k]) &&
+        iam_get(STORE(c), k, ACCT(c), sv_from_cstr(name), rec) == 0)
+        return arena_sprintf(q->a, "%s", iam_str(*rec, "arn"));
+    const char *path = qparam(c, "Path"); /* Create*: the entity to be */
+    return arena_sprintf(q->a, "arn:aws:iam::%s:%s%s%s", ACCT(c), kind_lower[k],
+                         path && path[0] == '/' ? path : "/", name);
+}
+
+static void add_key1(rq_t *q, policy_key_t *keys, size_t *n, const char *name, const char *v)
+{
+    sv_t *val = arena_calloc(q->a, 1, sizeof *val);
+    *val = sv_from_cstr(arena_svdup(q->a, sv_from_cstr(v)));
+    keys[(*n)++] = (policy_key_t){sv_from_cstr(arena_svdup(q->a, sv_from_cstr(name))), val, 1};
+}
+
+/* The account's root user may call everything. IAM users and role sessions need their
+ * identity-based policies (with the permissions boundary and session policy) to allow
+ * "iam:<Action>" on the resource; the request's condition keys are the global ones plus
+ * iam:PolicyARN, iam:PermissionsBoundary, aws:RequestTag/<k>, aws:TagKeys and
+ * aws:ResourceTag/<k> / iam:ResourceTag/<k> of an existing user or role. */
 static int authorize(qctx_t *c)
 {
-    rq_principal_t *p = &c->q->principal;
+    rq_t *q = c->q;
+    rq_principal_t *p = &q->principal;
     if (p->type == RQP_ROOT)
         return 0;
-    /* POLICY WIRING: evaluate the principal's identity policies for "iam:<Action>" here. */
-    return qfail(c, QE_ACCESS_DENIED,
-                 "User: %s is not authorized to perform: iam:%.*s on resource: arn:aws:iam::%s:*",
-                 p->arn ? p->arn : "anonymous", (int)c->action.len, c->action.p, c->q->acct.id);
+    json_t *rec = NULL;
+    const char *resource = resource_of(c, &rec);
+    const char *action = arena_sprintf(q->a, "iam:%.*s", (int)c->action.len, c->action.p);
+    size_t cap = 8 + 2 * (MAX_TAGS + 1);
+    policy_key_t *keys = arena_calloc(q->a, cap, sizeof *keys);
+    size_t n = 0;
+    const char *v;
+    if ((v = qparam(c, "PolicyArn")) && (strncmp(action, "iam:Attach", 10) == 0 ||
+                                         strncmp(action, "iam:Detach", 10) == 0))
+        add_key1(q, keys, &n, "iam:PolicyARN", v);
+    if ((v = qparam(c, "PermissionsBoundary")))
+        add_key1(q, keys, &n, "iam:PermissionsBoundary", v);
+    sv_t *tagkeys = arena_calloc(q->a, MAX_TAGS + 1, sizeof *tagkeys);
+    size_t ntk = 0;
+    for (size_t i = 1; ntk < MAX_TAGS; i++) {
+        sv_t k = form_getf(&c->form, "Tags.member.%zu.Key", i);
+        sv_t tv = form_getf(&c->form, "Tags.member.%zu.Value", i);
+        if (!k.p)
+            k = form_getf(&c->form, "TagKeys.member.%zu", i); /* Untag* */
+        if (!k.p)
+            break;
+        tagkeys[ntk++] = k;
+        if (tv.p)
+            add_key1(q, keys, &n, arena_sprintf(q->a, "aws:RequestTag/%s", k.p), tv.p);
+    }
+    if (ntk)
+        keys[n++] = (policy_key_t){SV("aws:TagKeys"), tagkeys, ntk};
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(rec, "tags"), i, t) {
+        if (n + 2 > cap)
+            break;
+        add_key1(q, keys, &n, arena_sprintf(q->a, "aws:ResourceTag/%s", iam_str(t, "Key")),
+                 iam_str(t, "Value"));
+        add_key1(q, keys, &n, arena_sprintf(q->a, "iam:ResourceTag/%s", iam_str(t, "Key")),
+                 iam_str(t, "Value"));
+    }
+    json_decref(rec);
+    enum authz_why why = AUTHZ_WHY_NONE;
+    if (authz_principal_allows(q, action, resource, NULL, NULL, keys, n, &why))
+        return 0;
+    return qfail(c, QE_ACCESS_DENIED, "User: %s is not authorized to perform: %s on resource: %s%s",
+                 p->arn ? p->arn : "anonymous", action, resource, authz_why_text(q, why, action));
 }
 
 static const query_action_t actions[] = {
@@ -1540,6 +1786,10 @@ static const query_action_t actions[] = {
     {"TagRole", tag_role},
     {"UntagRole", untag_role},
     {"ListRoleTags", list_role_tags},
+    {"PutUserPermissionsBoundary", put_user_permissions_boundary},
+    {"DeleteUserPermissionsBoundary", delete_user_permissions_boundary},
+    {"PutRolePermissionsBoundary", put_role_permissions_boundary},
+    {"DeleteRolePermissionsBoundary", delete_role_permissions_boundary},
 };
 
 void iam_end(rq_t *q, http_resp_t *resp)

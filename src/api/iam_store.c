@@ -8,11 +8,19 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint64_t generation = 1;
+
+uint64_t iam_generation(void)
+{
+    return atomic_load(&generation);
+}
 static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const ns_of[IAM_KIND_COUNT] = {"iam-users", "iam-groups", "iam-roles",
@@ -77,14 +85,18 @@ int iam_put(store_t *s, enum iam_kind k, const char *acct, const char *name, jso
 {
     char key[256];
     mkkey(key, acct, sv_from_cstr(name));
-    return save(s, ns_of[k], sv_from_cstr(key), rec);
+    int rc = save(s, ns_of[k], sv_from_cstr(key), rec);
+    atomic_fetch_add(&generation, 1); /* after the write: see api/identity.c */
+    return rc;
 }
 
 int iam_del(store_t *s, enum iam_kind k, const char *acct, const char *name)
 {
     char key[256];
     mkkey(key, acct, sv_from_cstr(name));
-    return store_meta_delete(s, ns_of[k], sv_from_cstr(key));
+    int rc = store_meta_delete(s, ns_of[k], sv_from_cstr(key));
+    atomic_fetch_add(&generation, 1);
+    return rc;
 }
 
 struct list_ctx {
@@ -178,6 +190,33 @@ int iam_identity_policy_docs(store_t *s, const char *acct, const char *name, boo
         rc = iam_list(s, IAM_GROUP, acct, group_docs_cb, &gd);
     }
     json_decref(rec);
+    return rc;
+}
+
+int iam_managed_policy_doc(store_t *s, const char *acct, const char *arn, char **out)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "arn:aws:iam::%s:policy/", acct);
+    const char *slash = strrchr(arn, '/');
+    json_t *p;
+    *out = NULL;
+    if (strncmp(arn, prefix, strlen(prefix)) != 0 || !slash)
+        return -ENOENT;
+    int rc = iam_get(s, IAM_POLICY, acct, sv_from_cstr(slash + 1), &p);
+    if (rc)
+        return rc;
+    rc = -ENOENT;
+    if (strcmp(iam_str(p, "arn"), arn) == 0) {
+        size_t i;
+        json_t *ver;
+        json_array_foreach(json_object_get(p, "versions"), i, ver)
+            if (strcmp(iam_str(ver, "id"), iam_str(p, "default")) == 0) {
+                *out = strdup(iam_str(ver, "doc"));
+                rc = *out ? 0 : -ENOMEM;
+                break;
+            }
+    }
+    json_decref(p);
     return rc;
 }
 

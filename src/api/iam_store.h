@@ -3,11 +3,13 @@
  *
  * Layout (namespace: key -> JSON):
  *   iam-users    "<acct>/<lowercased name>" -> {name, path, id, arn, created, tags[],
- *                                               policies{name: doc}, attached[arn], keys[ak]}
+ *                                               policies{name: doc}, attached[arn], keys[ak],
+ *                                               boundary (policy ARN, absent: none)}
  *   iam-groups   "<acct>/<lowercased name>" -> {name, path, id, arn, created, members[name],
  *                                               policies{}, attached[]}
  *   iam-roles    "<acct>/<lowercased name>" -> {name, path, id, arn, created, trust, description,
- *                                               max_session, tags[], policies{}, attached[]}
+ *                                               max_session, tags[], policies{}, attached[],
+ *                                               boundary}
  *   iam-policies "<acct>/<lowercased name>" -> {name, path, id, arn, created, updated,
  *                                               description, default, next, versions[{id, doc,
  *                                               created}]}
@@ -37,6 +39,10 @@ enum iam_kind { IAM_USER = 0, IAM_GROUP, IAM_ROLE, IAM_POLICY, IAM_KIND_COUNT };
 void iam_lock(void);
 void iam_unlock(void);
 
+/* A counter bumped after every IAM record change (iam_put, iam_del), so caches of what the
+ * records say (api/identity.c) can tell that they are stale. Starts at 1. */
+uint64_t iam_generation(void);
+
 /* *out is a new reference (json_decref it). -ENOENT if absent. */
 int iam_get(store_t *s, enum iam_kind k, const char *acct, sv_t name, json_t **out);
 int iam_put(store_t *s, enum iam_kind k, const char *acct, const char *name, json_t *rec);
@@ -53,6 +59,10 @@ int iam_list(store_t *s, enum iam_kind k, const char *acct, int (*cb)(void *ctx,
  * user or role does not exist. For the authorization step (api/authz.c). */
 int iam_identity_policy_docs(store_t *s, const char *acct, const char *name, bool is_role,
                              int (*cb)(void *ctx, const char *doc), void *ctx);
+
+/* The document of the default version of the account's managed policy `arn` (a new string:
+ * free() it). -ENOENT if there is no such policy (or the ARN is another account's). */
+int iam_managed_policy_doc(store_t *s, const char *acct, const char *arn, char **out);
 
 /* STS sessions, keyed by their temporary access key id. */
 int iam_session_put(store_t *s, const char *access_key, json_t *rec);

@@ -9,14 +9,21 @@
  * transplanted token is refused (InvalidToken / InvalidClientTokenId) and an expired one
  * answers ExpiredToken; the expired record is deleted when it is next presented.
  *
- * Trust policies: AssumeRole checks the role's trust policy with trust_allows() below, a
- * TEMPORARY minimal evaluator (Effect, Action sts:AssumeRole, Principal AWS = "*" | account id
- * | account root ARN | caller ARN, Condition StringEquals sts:ExternalId only; anything else
- * makes an Allow not apply and a Deny apply). It is replaced by policy_eval() with
- * POLICY_TRUST once src/policy/ is wired in.
+ * AssumeRole is authorized by the policy engine (src/policy/) through api/authz.c: the role's
+ * trust policy (POLICY_TRUST) must allow the caller -- the account's root user, an IAM user or a
+ * role session, with its principal tags, sts:ExternalId, sts:RoleSessionName, aws:SourceIp,
+ * aws:CurrentTime... -- and the caller's own identity side (identity policies, permissions
+ * boundary, session policy) must allow sts:AssumeRole too unless the trust policy names it in
+ * the role's own account, exactly as for any resource-based policy; cross-account callers
+ * always need both. Session tags additionally need sts:TagSession on both sides, with
+ * aws:RequestTag/<key> and aws:TagKeys. Session tags are sealed into the session token, so
+ * the token alone says which tags a session carries (tokens from before tags were sealed fall
+ * back to the session record's copy).
  */
+#include "api/authz_int.h"
 #include "api/iam_store.h"
 #include "api/query.h"
+#include "policy/policy.h"
 #include "auth/sts_token.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -101,6 +108,24 @@ int sts_session_auth(rq_t *q, access_key_t *k)
     const char *pol = json_string_value(json_object_get(rec, "policy"));
     p->session_policy = pol ? arena_svdup(q->a, sv_from_cstr(pol)) : NULL;
     p->temporary = true;
+    /* Session tags: the sealed copy in the token; tokens issued before tags were sealed carry
+     * none, and their record's copy applies. */
+    json_t *tags = cl.has_tags ? json_loads(cl.tags, 0, NULL) : json_incref(json_object_get(rec, "tags"));
+    size_t nt = json_array_size(tags), i;
+    json_t *t;
+    kv_t *kv = arena_calloc(q->a, nt ? nt : 1, sizeof *kv);
+    json_array_foreach(tags, i, t) {
+        json_t *tk = json_is_array(t) ? json_array_get(t, 0) : json_object_get(t, "Key");
+        json_t *tv = json_is_array(t) ? json_array_get(t, 1) : json_object_get(t, "Value");
+        if (json_is_string(tk) && json_is_string(tv))
+            kv[p->nsession_tags++] = (kv_t){
+                {arena_svdup(q->a, (sv_t){json_string_value(tk), json_string_length(tk)}),
+                 json_string_length(tk)},
+                {arena_svdup(q->a, (sv_t){json_string_value(tv), json_string_length(tv)}),
+                 json_string_length(tv)}};
+    }
+    p->session_tags = kv;
+    json_decref(tags);
 out:
     json_decref(rec);
     return rc;
@@ -116,8 +141,10 @@ typedef struct issued {
 } issued_t;
 
 /* Stores the session record (rec is completed with the key, secret and expiry) and seals the
- * token. */
-static int issue(qctx_t *c, json_t *rec, const char *account, int64_t duration, issued_t *out)
+ * token. tags: the session tags as compact JSON pairs (at most STS_TOKEN_TAGS_MAX bytes) or
+ * NULL. */
+static int issue(qctx_t *c, json_t *rec, const char *account, int64_t duration, const char *tags,
+                 issued_t *out)
 {
     store_t *s = STORE(c);
     json_t *old;
@@ -137,6 +164,10 @@ static int issue(qctx_t *c, json_t *rec, const char *account, int64_t duration, 
     snprintf(cl.account, sizeof cl.account, "%s", account);
     snprintf(cl.arn, sizeof cl.arn, "%s", iam_str(rec, "arn"));
     snprintf(cl.session, sizeof cl.session, "%s", iam_str(rec, "session"));
+    if (tags) {
+        cl.has_tags = true;
+        snprintf(cl.tags, sizeof cl.tags, "%s", tags);
+    }
     uint8_t key[STS_TOKEN_KEY_LEN];
     int rc = iam_token_key(s, key);
     if (rc == 0)
@@ -218,7 +249,7 @@ static int get_session_token(qctx_t *c)
     json_t *rec = json_pack("{s:s, s:s, s:s, s:s}", "ptype", p->type == RQP_USER ? "user" : "root",
                             "arn", p->arn, "id", p->user_id, "name", p->name ? p->name : "");
     issued_t is;
-    rc = issue(c, rec, c->q->acct.id, d, &is);
+    rc = issue(c, rec, c->q->acct.id, d, NULL, &is);
     json_decref(rec);
     if (rc == 0)
         x_credentials(c, &is);
@@ -236,110 +267,71 @@ static bool session_name_ok(const char *v)
     return true;
 }
 
-/* -- TEMPORARY minimal trust-policy evaluation (replaced by policy_eval, see the top) -- */
-
-typedef struct caller {
-    const char *account;
-    const char *arn;
-    const char *role_arn; /* assumed-role callers */
-    const char *external_id;
-} caller_t;
-
-static bool value_matches(const char *v, const caller_t *who)
+/* A condition key with the given values (arena). */
+static policy_key_t key_of(rq_t *q, const char *name, const sv_t *vals, size_t n)
 {
-    char root[64];
-    snprintf(root, sizeof root, "arn:aws:iam::%s:root", who->account);
-    return strcmp(v, "*") == 0 || strcmp(v, who->account) == 0 || strcmp(v, root) == 0 ||
-           strcmp(v, who->arn) == 0 || (who->role_arn && strcmp(v, who->role_arn) == 0);
+    sv_t *v = arena_calloc(q->a, n ? n : 1, sizeof *v);
+    memcpy(v, vals, n * sizeof *v);
+    return (policy_key_t){sv_from_cstr(arena_svdup(q->a, sv_from_cstr(name))), v, n};
 }
 
-static bool any_string(json_t *v, bool (*f)(const char *, const void *), const void *arg)
+/* Tags.member.N.Key/Value -> tags (arena) and their compact JSON pairs for the token.
+ * TransitiveTagKeys are accepted (each must be one of the tags, as STS checks) but not carried
+ * into chained sessions. */
+static int session_tags(qctx_t *c, kv_t **out, size_t *n, char **json)
 {
-    if (json_is_string(v))
-        return f(json_string_value(v), arg);
-    size_t i;
-    json_t *x;
-    json_array_foreach(v, i, x)
-        if (json_is_string(x) && f(json_string_value(x), arg))
-            return true;
-    return false;
-}
-
-static bool principal_value(const char *v, const void *arg)
-{
-    return value_matches(v, arg);
-}
-
-static bool action_value(const char *v, const void *arg)
-{
-    (void)arg;
-    return strcasecmp(v, "sts:AssumeRole") == 0 || strcasecmp(v, "sts:*") == 0 || strcmp(v, "*") == 0;
-}
-
-static bool string_equals(const char *v, const void *arg)
-{
-    return arg && strcmp(v, arg) == 0;
-}
-
-enum tri { NO = 0, YES, UNKNOWN };
-
-static enum tri principal_applies(json_t *pr, const caller_t *who)
-{
-    if (json_is_string(pr))
-        return strcmp(json_string_value(pr), "*") == 0 ? YES : UNKNOWN;
-    if (!json_is_object(pr))
-        return UNKNOWN;
-    json_t *aws = json_object_get(pr, "AWS");
-    if (aws && any_string(aws, principal_value, who))
-        return YES;
-    return NO; /* Service / Federated / CanonicalUser principals: not an STS caller here */
-}
-
-static enum tri condition_applies(json_t *cond, const caller_t *who)
-{
-    if (!cond)
-        return YES;
-    const char *op;
-    json_t *keys;
-    json_object_foreach(cond, op, keys) {
-        if (strcmp(op, "StringEquals") != 0 || !json_is_object(keys))
-            return UNKNOWN;
-        const char *k;
-        json_t *vals;
-        json_object_foreach(keys, k, vals) {
-            if (strcasecmp(k, "sts:ExternalId") != 0)
-                return UNKNOWN;
-            if (!any_string(vals, string_equals, who->external_id))
-                return NO;
+    rq_t *q = c->q;
+    *out = arena_calloc(q->a, MAX_SESSION_TAGS + 1, sizeof **out);
+    *n = 0;
+    *json = NULL;
+    json_t *pairs = json_array();
+    int rc = 0;
+    for (size_t i = 1;; i++) {
+        sv_t k = form_getf(&c->form, "Tags.member.%zu.Key", i);
+        sv_t v = form_getf(&c->form, "Tags.member.%zu.Value", i);
+        if (!k.p)
+            break;
+        if (i > MAX_SESSION_TAGS || k.len < 1 || k.len > 128 || v.len > 256) {
+            rc = qfail(c, QE_VALIDATION, "Session tags: at most %d, keys 1-128 and values 0-256 "
+                                         "characters", MAX_SESSION_TAGS);
+            goto out;
+        }
+        for (size_t j = 0; j < *n; j++)
+            if ((*out)[j].name.len == k.len && strncasecmp((*out)[j].name.p, k.p, k.len) == 0) {
+                rc = qfail(c, QE_VALIDATION, "Duplicate tag keys found. Please note that Tag keys "
+                                             "are case insensitive.");
+                goto out;
+            }
+        (*out)[(*n)++] = (kv_t){k, v.p ? v : SV("")};
+        json_array_append_new(pairs, json_pack("[s%, s%]", k.p, k.len, v.p ? v.p : "", v.len));
+    }
+    for (size_t i = 1;; i++) {
+        sv_t t = form_getf(&c->form, "TransitiveTagKeys.member.%zu", i);
+        if (!t.p)
+            break;
+        bool found = false;
+        for (size_t j = 0; j < *n && !found; j++)
+            found = (*out)[j].name.len == t.len && strncasecmp((*out)[j].name.p, t.p, t.len) == 0;
+        if (!found) {
+            rc = qfail(c, QE_VALIDATION, "The specified transitive tag key must be included in "
+                                         "the requested tags.");
+            goto out;
         }
     }
-    return YES;
-}
-
-static bool trust_allows(const char *doc, const caller_t *who)
-{
-    json_t *o = json_loads(doc, 0, NULL);
-    json_t *st = json_object_get(o, "Statement");
-    bool allow = false, deny = false;
-    size_t n = json_is_array(st) ? json_array_size(st) : (json_is_object(st) ? 1 : 0);
-    for (size_t i = 0; i < n; i++) {
-        json_t *s = json_is_array(st) ? json_array_get(st, i) : st;
-        const char *eff = iam_str(s, "Effect");
-        bool is_deny = strcmp(eff, "Deny") == 0;
-        if (!is_deny && strcmp(eff, "Allow") != 0)
-            continue;
-        json_t *act = json_object_get(s, "Action");
-        enum tri a = act ? (any_string(act, action_value, NULL) ? YES : NO) : UNKNOWN;
-        json_t *pr = json_object_get(s, "Principal");
-        enum tri p = pr ? principal_applies(pr, who) : UNKNOWN;
-        enum tri cnd = condition_applies(json_object_get(s, "Condition"), who);
-        if (is_deny)
-            deny = deny || (a != NO && p != NO && cnd != NO); /* unknown parts apply: fail closed */
-        else
-            allow = allow || (a == YES && p == YES && cnd == YES);
+    if (*n) {
+        char *txt = json_dumps(pairs, JSON_COMPACT);
+        if (!txt || strlen(txt) > STS_TOKEN_TAGS_MAX) {
+            free(txt);
+            rc = qfail(c, QE_PACKED_POLICY_TOO_LARGE,
+                       "Packed policy consumes more than 100%% of the allotted space");
+            goto out;
+        }
+        *json = arena_svdup(q->a, sv_from_cstr(txt));
+        free(txt);
     }
-    json_decref(o);
-    return allow && !deny;
+out:
+    json_decref(pairs);
+    return rc;
 }
 
 static int assume_role(qctx_t *c)
@@ -348,6 +340,7 @@ static int assume_role(qctx_t *c)
     rq_principal_t *p = &q->principal;
     int rc = 0;
     json_t *role = NULL;
+    policy_t *trust = NULL;
     const char *arn = qrequire(c, "RoleArn", &rc);
     const char *sname = arn ? qrequire(c, "RoleSessionName", &rc) : NULL;
     if (!sname)
@@ -366,32 +359,22 @@ static int assume_role(qctx_t *c)
                                        "and 1224");
     const char *policy = qparam(c, "Policy");
     if (policy) {
-        json_error_t e;
-        json_t *o = json_loads(policy, JSON_REJECT_DUPLICATES, &e);
-        bool ok = json_is_object(o) && json_object_get(o, "Statement");
-        json_decref(o);
-        /* POLICY HOOK: policy_parse(policy, ..., POLICY_SESSION, ...) once src/policy/ builds. */
-        if (!ok)
-            return qfail(c, QE_MALFORMED_POLICY, "Syntax errors in policy.");
-        if (strlen(policy) > SESSION_POLICY_QUOTA)
+        char msg[512];
+        policy_t *sp = NULL;
+        int prc = policy_parse(policy, strlen(policy), POLICY_SESSION, &sp, msg, sizeof msg);
+        policy_unref(sp);
+        if (prc == -SE_POLICY_LIMIT_EXCEEDED)
             return qfail(c, QE_PACKED_POLICY_TOO_LARGE,
                          "Packed policy consumes more than 100%% of the allotted space");
+        if (prc)
+            return qfail(c, QE_MALFORMED_POLICY, "%s", msg);
     }
-    json_t *tags = json_array();
+    kv_t *tags;
+    size_t ntags;
+    char *tags_json;
+    if ((rc = session_tags(c, &tags, &ntags, &tags_json)) != 0)
+        return rc;
     json_t *arns = json_array();
-    for (size_t i = 1;; i++) {
-        sv_t k = form_getf(&c->form, "Tags.member.%zu.Key", i);
-        sv_t v = form_getf(&c->form, "Tags.member.%zu.Value", i);
-        if (!k.p)
-            break;
-        if (i > MAX_SESSION_TAGS || k.len < 1 || k.len > 128 || v.len > 256) {
-            rc = qfail(c, QE_VALIDATION, "Session tags: at most %d, keys 1-128 and values 0-256 "
-                                         "characters", MAX_SESSION_TAGS);
-            goto out;
-        }
-        json_array_append_new(tags, json_pack("{s:s%, s:s%}", "Key", k.p, k.len, "Value",
-                                              v.p ? v.p : "", v.len));
-    }
     for (size_t i = 1; i <= 10; i++) {
         sv_t a = form_getf(&c->form, "PolicyArns.member.%zu.arn", i);
         if (!a.p)
@@ -412,8 +395,50 @@ static int assume_role(qctx_t *c)
         rc = -QE_ACCESS_DENIED;
         goto denied;
     }
-    caller_t who = {q->acct.id, p->arn, p->type == RQP_ASSUMED_ROLE ? p->role_arn : NULL, ext};
-    if (!trust_allows(iam_str(role, "trust"), &who)) {
+    const char *tdoc = iam_str(role, "trust");
+    char terr[256];
+    if (policy_parse(tdoc, strlen(tdoc), POLICY_TRUST, &trust, terr, sizeof terr) != 0) {
+        log_warn("sts: trust policy of %s does not compile (%s); denying", arn, terr);
+        rc = -QE_ACCESS_DENIED;
+        goto denied;
+    }
+
+    /* The request's STS condition keys: sts:ExternalId, sts:RoleSessionName, and for session
+     * tags aws:RequestTag/<key>, aws:TagKeys, sts:TransitiveTagKeys. */
+    policy_key_t *keys = arena_calloc(q->a, 4 + MAX_SESSION_TAGS, sizeof *keys);
+    size_t nkeys = 0;
+    sv_t one;
+    if (ext) {
+        one = sv_from_cstr(ext);
+        keys[nkeys++] = key_of(q, "sts:ExternalId", &one, 1);
+    }
+    one = sv_from_cstr(sname);
+    keys[nkeys++] = key_of(q, "sts:RoleSessionName", &one, 1);
+    sv_t *tkeys = arena_calloc(q->a, ntags + 1, sizeof *tkeys);
+    for (size_t i = 0; i < ntags; i++) {
+        tkeys[i] = tags[i].name;
+        keys[nkeys++] = key_of(q, arena_sprintf(q->a, "aws:RequestTag/%.*s", SV_ARG(tags[i].name)),
+                               &tags[i].value, 1);
+    }
+    if (ntags)
+        keys[nkeys++] = key_of(q, "aws:TagKeys", tkeys, ntags);
+    sv_t *trans = arena_calloc(q->a, MAX_SESSION_TAGS + 1, sizeof *trans);
+    size_t ntrans = 0;
+    for (size_t i = 1; ntrans < MAX_SESSION_TAGS; i++) {
+        sv_t t = form_getf(&c->form, "TransitiveTagKeys.member.%zu", i);
+        if (!t.p)
+            break;
+        trans[ntrans++] = t;
+    }
+    if (ntrans)
+        keys[nkeys++] = key_of(q, "sts:TransitiveTagKeys", trans, ntrans);
+
+    enum authz_why why = AUTHZ_WHY_NONE;
+    if (!authz_principal_allows(q, "sts:AssumeRole", arn, acct, trust, keys, nkeys, &why) ||
+        (ntags && !authz_principal_allows(q, "sts:TagSession", arn, acct, trust, keys, nkeys,
+                                          &why))) {
+        log_info("req=%s sts: %s may not assume %s (%s)", q->reqid, p->arn, arn,
+                 authz_why_text(q, why, ntags ? "sts:AssumeRole/sts:TagSession" : "sts:AssumeRole"));
         rc = -QE_ACCESS_DENIED;
         goto denied;
     }
@@ -432,13 +457,18 @@ static int assume_role(qctx_t *c)
     const char *rname = iam_str(role, "name");
     char *sarn = arena_sprintf(q->a, "arn:aws:sts::%s:assumed-role/%s/%s", acct, rname, sname);
     char *sid = arena_sprintf(q->a, "%s:%s", iam_str(role, "id"), sname);
-    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:s}", "ptype", "role",
+    json_t *jtags = json_array();
+    for (size_t i = 0; i < ntags; i++)
+        json_array_append_new(jtags, json_pack("{s:s%, s:s%}", "Key", tags[i].name.p,
+                                               tags[i].name.len, "Value", tags[i].value.p,
+                                               tags[i].value.len));
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:O, s:s}", "ptype", "role",
                             "arn", sarn, "id", sid, "name", rname, "session", sname, "role_arn",
-                            arn, "tags", tags, "policy_arns", arns, "caller", p->arn);
+                            arn, "tags", jtags, "policy_arns", arns, "caller", p->arn);
     if (policy)
         json_object_set_new(rec, "policy", json_string(policy));
     issued_t is;
-    rc = issue(c, rec, acct, d, &is);
+    rc = issue(c, rec, acct, d, tags_json, &is);
     json_decref(rec);
     if (rc)
         goto out;
@@ -448,11 +478,14 @@ static int assume_role(qctx_t *c)
     qx(c, "AssumedRoleId", sid);
     qx(c, "Arn", sarn);
     buf_puts(&c->out, "</AssumedRoleUser>");
-    if (policy || json_array_size(tags)) {
-        size_t packed = (policy ? strlen(policy) : 0) * 100 / SESSION_POLICY_QUOTA +
-                        json_array_size(tags) * 100 / MAX_SESSION_TAGS;
+    if (policy || ntags) {
+        /* How full the packed session data is: the session policy against its quota, the
+         * tags against the room the token has for them. */
+        size_t packed = (policy ? policy_char_count(policy, strlen(policy)) : 0) * 100 /
+                            SESSION_POLICY_QUOTA +
+                        (tags_json ? strlen(tags_json) : 0) * 100 / STS_TOKEN_TAGS_MAX;
         char n[24];
-        snprintf(n, sizeof n, "%zu", packed > 100 ? 100 : packed);
+        snprintf(n, sizeof n, "%zu", packed < 1 ? 1 : packed > 100 ? 100 : packed);
         qx(c, "PackedPolicySize", n);
     }
     goto out;
@@ -460,8 +493,8 @@ denied:
     rc = qfail(c, QE_ACCESS_DENIED, "User: %s is not authorized to perform: sts:AssumeRole on "
                                     "resource: %.512s", p->arn, arn);
 out:
+    policy_unref(trust);
     json_decref(role);
-    json_decref(tags);
     json_decref(arns);
     return rc;
 }

@@ -10,13 +10,14 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define VERSION 1
 #define NONCE 12
 #define TAG 16
 #define AAD "strata-sts-token-v1"
-#define MAX_PLAIN 1200
+#define MAX_PLAIN (1200 + STS_TOKEN_TAGS_MAX)
 
 static int seal(const uint8_t key[32], const uint8_t nonce[NONCE], const uint8_t *in, int n,
                 uint8_t *out, uint8_t tag[TAG])
@@ -55,6 +56,20 @@ static int open_(const uint8_t key[32], const uint8_t nonce[NONCE], const uint8_
     return rc;
 }
 
+/* [[key, value], ...] with string members only. */
+static bool tags_ok(json_t *t)
+{
+    if (!json_is_array(t))
+        return false;
+    size_t i;
+    json_t *p;
+    json_array_foreach(t, i, p)
+        if (!json_is_array(p) || json_array_size(p) != 2 || !json_is_string(json_array_get(p, 0)) ||
+            !json_is_string(json_array_get(p, 1)))
+            return false;
+    return true;
+}
+
 int sts_token_encode(const uint8_t key[STS_TOKEN_KEY_LEN], const sts_claims_t *c,
                      char out[STS_TOKEN_MAX])
 {
@@ -62,6 +77,18 @@ int sts_token_encode(const uint8_t key[STS_TOKEN_KEY_LEN], const sts_claims_t *c
                           (json_int_t)c->expires, "a", c->account, "p", c->arn, "s", c->session);
     if (!o)
         return -EINVAL;
+    if (c->has_tags) {
+        json_t *t = json_loads(c->tags, JSON_REJECT_DUPLICATES, NULL);
+        if (!tags_ok(t)) {
+            json_decref(t);
+            json_decref(o);
+            return -EINVAL;
+        }
+        if (json_object_set_new(o, "t", t) != 0) { /* consumes t */
+            json_decref(o);
+            return -EINVAL;
+        }
+    }
     char *txt = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!txt)
@@ -111,6 +138,19 @@ int sts_token_decode(const uint8_t key[STS_TOKEN_KEY_LEN], sv_t token, int64_t n
     copy(c->arn, sizeof c->arn, o, "p");
     copy(c->session, sizeof c->session, o, "s");
     c->expires = (int64_t)json_integer_value(e);
+    json_t *t = json_object_get(o, "t");
+    if (t) { /* sealed by us, so well-formed; checked anyway (fail closed) */
+        char *txt = tags_ok(t) ? json_dumps(t, JSON_COMPACT) : NULL;
+        if (!txt || strlen(txt) > STS_TOKEN_TAGS_MAX) {
+            free(txt);
+            json_decref(o);
+            memset(c, 0, sizeof *c);
+            return -SE_INVALID_TOKEN;
+        }
+        memcpy(c->tags, txt, strlen(txt) + 1);
+        c->has_tags = true;
+        free(txt);
+    }
     json_decref(o);
     return c->expires <= now ? -SE_EXPIRED_TOKEN : 0;
 }

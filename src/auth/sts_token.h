@@ -10,13 +10,15 @@
  */
 #ifndef STRATA_AUTH_STS_TOKEN_H
 #define STRATA_AUTH_STS_TOKEN_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/str.h"
 
 #define STS_TOKEN_KEY_LEN 32
-#define STS_TOKEN_MAX 2048 /* encoded length limit: longer input is refused unread */
+#define STS_TOKEN_MAX 4608 /* encoded length limit: longer input is refused unread */
+#define STS_TOKEN_TAGS_MAX 2048 /* session tags, as compact JSON, that fit in a token */
 
 typedef struct sts_claims {
     char access_key[32]; /* ASIA... */
@@ -24,10 +26,16 @@ typedef struct sts_claims {
     char account[16];    /* the account whose identity the session carries */
     char arn[512];       /* principal ARN: assumed-role ARN, or the user/root ARN */
     char session[72];    /* RoleSessionName, "" for GetSessionToken */
+    /* Session tags as a compact JSON array of [key, value] pairs ('[["team","a"]]'), sealed
+     * with the rest so they cannot be altered. has_tags false: the token carries no tag claim
+     * (tokens issued before tags were sealed; their tags are in the session record). */
+    bool has_tags;
+    char tags[STS_TOKEN_TAGS_MAX + 1];
 } sts_claims_t;
 
 /* Encodes c into out (NUL-terminated base64, at most STS_TOKEN_MAX bytes incl. the NUL).
- * 0, or -EINVAL if the claims do not fit. */
+ * 0, or -EINVAL if the claims do not fit or c->tags (when has_tags) is not an array of
+ * [string, string] pairs. */
 int sts_token_encode(const uint8_t key[STS_TOKEN_KEY_LEN], const sts_claims_t *c,
                      char out[STS_TOKEN_MAX]);
 

@@ -49,6 +49,8 @@ typedef struct http_req {
     char peer[64]; /* peer IP address as text */
     uint16_t peer_port;
     const http_listener_t *listener;
+    const char *tls_version; /* TLS listener: the negotiated version as s3:TlsVersion has it
+                              * ("1.2", "1.3"); NULL on plain HTTP */
     bool has_length;     /* Content-Length given */
     uint64_t content_length;
     bool chunked;        /* Transfer-Encoding: chunked */

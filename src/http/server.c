@@ -406,6 +406,15 @@ static int fill_req(struct hreq *q, struct MHD_Connection *c, const char *method
         }
     }
 
+    if (r->listener && r->listener->tls) {
+        /* GnuTLS's gnutls_protocol_t: 2 TLS 1.0, 3 TLS 1.1, 4 TLS 1.2, 5 TLS 1.3 (stable ABI
+         * values; numbered as s3:TlsVersion wants them, a number). */
+        static const char *const names[] = {NULL, NULL, "1.0", "1.1", "1.2", "1.3"};
+        const union MHD_ConnectionInfo *pi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_PROTOCOL);
+        if (pi && pi->protocol > 0 && pi->protocol < (int)(sizeof names / sizeof names[0]))
+            r->tls_version = names[pi->protocol];
+    }
+
     sv_t te = http_req_header(r, "Transfer-Encoding");
     if (te.p) {
         /* MHD only accepts "chunked" as a transfer coding and de-chunks it for us. */

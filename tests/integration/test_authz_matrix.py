@@ -316,6 +316,40 @@ def iam_principals(msrv):
     c = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="ro", Policy=policy(
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}))["Credentials"]
     out["assumed-role-ro-session"] = (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+
+    # a permissions boundary (read only) over a policy that allows everything
+    bnd = iam.create_policy(PolicyName=unique_name("bnd"), PolicyDocument=policy(
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "iam:ListRoles"],
+         "Resource": "*"}))["Policy"]
+    # tag-based access: the same policy, allowed only while aws:PrincipalTag/team is blue
+    by_tag = policy({"Effect": "Allow", "Action": ["s3:*", "iam:ListUsers"], "Resource": "*",
+                     "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}})
+    users = (("iam-user-bounded", policy({"Effect": "Allow", "Action": ["s3:*", "iam:*"],
+                                          "Resource": "*"}), {"PermissionsBoundary": bnd["Arn"]}),
+             ("iam-user-tag-blue", by_tag, {"Tags": [{"Key": "team", "Value": "blue"}]}),
+             ("iam-user-tag-red", by_tag, {"Tags": [{"Key": "team", "Value": "red"}]}),
+             ("iam-user-iam-admin", policy({"Effect": "Allow", "Action": "iam:*",
+                                            "Resource": "*"}), {}))
+    arns = {}
+    for who, pol, kw in users:
+        name = unique_name("u")
+        arns[who] = iam.create_user(UserName=name, **kw)["User"]["Arn"]
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=pol)
+        k = iam.create_access_key(UserName=name)["AccessKey"]
+        out[who] = (k["AccessKeyId"], k["SecretAccessKey"], None)
+    # session tags: a role whose policy asks for the tag, assumed with team=blue / team=red
+    tname = unique_name("r")
+    trole = iam.create_role(RoleName=tname, AssumeRolePolicyDocument=policy(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % acct},
+         "Action": ["sts:AssumeRole", "sts:TagSession"]}))["Role"]
+    iam.put_role_policy(RoleName=tname, PolicyName="p", PolicyDocument=by_tag)
+    for team in ("blue", "red"):
+        c = sts.assume_role(RoleArn=trole["Arn"], RoleSessionName="tag-" + team,
+                            Tags=[{"Key": "team", "Value": team}])["Credentials"]
+        out["session-tag-" + team] = (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    out["_arns"] = arns
+    out["_acct"] = acct
+    out["_iam"] = iam
     return out
 
 
@@ -338,6 +372,22 @@ IAM_ROWS = [
     ("none", "assumed-role-ro-session", "GetObject", A),
     ("none", "assumed-role-ro-session", "PutObject", D),
     ("none", "assumed-role-ro-session", "ListBucket", D),
+    # a permissions boundary caps the user's s3:* to reading
+    ("none", "iam-user-bounded", "GetObject", A),
+    ("none", "iam-user-bounded", "ListBucket", A),
+    ("none", "iam-user-bounded", "PutObject", D),
+    ("none", "iam-user-bounded", "DeleteObject", D),
+    ("phi-deny", "iam-user-bounded", "GetPHI", D),
+    # aws:PrincipalTag from the IAM user's tags
+    ("none", "iam-user-tag-blue", "GetObject", A),
+    ("none", "iam-user-tag-blue", "PutObject", A),
+    ("none", "iam-user-tag-red", "GetObject", D),
+    ("none", "iam-user-tag-red", "PutObject", D),
+    # ... and from STS session tags
+    ("none", "session-tag-blue", "GetObject", A),
+    ("none", "session-tag-blue", "ListBucket", A),
+    ("none", "session-tag-red", "GetObject", D),
+    ("none", "session-tag-red", "ListBucket", D),
 ]
 
 
@@ -348,6 +398,112 @@ def test_matrix_iam_principals(msrv, other, buckets, iam_principals, setting, wh
     got = run_op(msrv, other, (ak, sk, token), op, buckets[setting])
     assert got == expected, "%s %s on %s setting: expected %s" % (
         who, op, setting, "allow" if expected else "deny")
+
+
+def iam_call(msrv, creds, action):
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+    ak, sk, token = creds
+    c = boto3.session.Session().client(
+        "iam", endpoint_url=msrv.endpoint, aws_access_key_id=ak, aws_secret_access_key=sk,
+        aws_session_token=token,
+        config=Config(region_name="us-east-1", retries={"total_max_attempts": 1}))
+    try:
+        getattr(c, action)(MaxItems=1)
+        return True
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "AccessDenied", e.response
+        assert e.response["Error"]["Message"].startswith("User: arn:aws:"), e.response
+        return False
+
+
+# IAM calls by IAM principals: (principal, IAM API call, expected)
+IAM_API_ROWS = [
+    ("iam-user-no-policy", "list_users", D),
+    ("iam-user-reader", "list_users", D),  # s3 permissions only
+    ("iam-user-iam-admin", "list_users", A),
+    ("iam-user-iam-admin", "list_roles", A),
+    ("iam-user-iam-admin", "list_policies", A),
+    ("iam-user-bounded", "list_roles", A),  # iam:* policy, boundary allows iam:ListRoles only
+    ("iam-user-bounded", "list_users", D),
+    ("iam-user-bounded", "list_policies", D),
+    ("iam-user-tag-blue", "list_users", A),
+    ("iam-user-tag-red", "list_users", D),
+    ("session-tag-blue", "list_users", A),
+    ("session-tag-red", "list_users", D),
+    ("assumed-role", "list_users", D),  # the role allows s3:* only
+]
+
+
+@pytest.mark.parametrize("who,action,expected", IAM_API_ROWS,
+                         ids=["%s|%s" % r[:2] for r in IAM_API_ROWS])
+def test_matrix_iam_api(msrv, iam_principals, who, action, expected):
+    got = iam_call(msrv, iam_principals[who], action)
+    assert got == expected, "%s %s: expected %s" % (who, action, "allow" if expected else "deny")
+
+
+@pytest.fixture(scope="module")
+def trust_roles(iam_principals):
+    """Roles whose trust policies use conditions: an ExternalId, a principal tag, the source
+    address, and session tags."""
+    iam, acct, arns = iam_principals["_iam"], iam_principals["_acct"], iam_principals["_arns"]
+    root = "arn:aws:iam::%s:root" % acct
+
+    def role(principal, action="sts:AssumeRole", cond=None):
+        st = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": action}
+        if cond:
+            st["Condition"] = cond
+        return iam.create_role(RoleName=unique_name("tr"),
+                               AssumeRolePolicyDocument=policy(st))["Role"]["Arn"]
+    tagged = [arns["iam-user-tag-blue"], arns["iam-user-tag-red"]]
+    return {
+        "external-id": role(root, cond={"StringEquals": {"sts:ExternalId": "x-1234"}}),
+        "principal-tag": role(tagged, cond={"StringEquals": {"aws:PrincipalTag/team": "blue"}}),
+        "source-ip": role(root, cond={"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}),
+        "other-net": role(root, cond={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}),
+        "tag-session": role(root, action=["sts:AssumeRole", "sts:TagSession"]),
+        "no-tag-session": role(root),
+    }
+
+
+# AssumeRole against trust policies: (role, caller, AssumeRole arguments, expected)
+TRUST_ROWS = [
+    ("external-id", "owner", {"ExternalId": "x-1234"}, A),
+    ("external-id", "owner", {"ExternalId": "x-9999"}, D),
+    ("external-id", "owner", {}, D),
+    ("principal-tag", "iam-user-tag-blue", {}, A),  # named by the trust policy: enough alone
+    ("principal-tag", "iam-user-tag-red", {}, D),
+    ("principal-tag", "owner", {}, D),  # the account's root user is not named
+    ("source-ip", "owner", {}, A),
+    ("other-net", "owner", {}, D),
+    ("tag-session", "owner", {"Tags": [{"Key": "team", "Value": "blue"}]}, A),
+    ("no-tag-session", "owner", {"Tags": [{"Key": "team", "Value": "blue"}]}, D),
+    ("no-tag-session", "owner", {}, A),
+]
+
+
+@pytest.mark.parametrize("role,who,kw,expected", TRUST_ROWS,
+                         ids=["%s|%s|%s" % (r[0], r[1], ",".join(sorted(r[2]))) for r in TRUST_ROWS])
+def test_matrix_trust(msrv, iam_principals, trust_roles, role, who, kw, expected):
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+    if who == "owner":
+        ak, sk = msrv.access_key, msrv.secret_key
+    else:
+        ak, sk, _ = iam_principals[who]
+    sts = boto3.session.Session().client(
+        "sts", endpoint_url=msrv.endpoint, aws_access_key_id=ak, aws_secret_access_key=sk,
+        config=Config(region_name="us-east-1", retries={"total_max_attempts": 1}))
+    try:
+        sts.assume_role(RoleArn=trust_roles[role], RoleSessionName="trust-row", **kw)
+        got = True
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "AccessDenied", e.response
+        got = False
+    assert got == expected, "%s assuming %s with %s: expected %s" % (
+        who, role, kw, "allow" if expected else "deny")
 
 
 def test_no_such_bucket_before_access_denied(msrv):

@@ -194,13 +194,196 @@ def test_delete_user_conflicts(iam):
     iam.delete_group(GroupName=g)
 
 
-def test_iam_user_cannot_call_iam(iam, server):
+def test_iam_user_cannot_call_iam(iam, server, account_id):
     name = new_user(iam)
     k = iam.create_access_key(UserName=name)["AccessKey"]
     uiam = boto("iam", server.endpoint, k["AccessKeyId"], k["SecretAccessKey"])
+    x = unique_name("x")
     with pytest.raises(ClientError) as e:
-        uiam.create_user(UserName=unique_name("x"))
+        uiam.create_user(UserName=x)
     assert err(e) == (403, "AccessDenied")
+    assert e.value.response["Error"]["Message"] == (
+        "User: arn:aws:iam::%s:user/%s is not authorized to perform: iam:CreateUser on resource: "
+        "arn:aws:iam::%s:user/%s because no identity-based policy allows the iam:CreateUser "
+        "action" % (account_id, name, account_id, x))
+
+
+def policy_doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def user_client(iam, server, policy=None, **create):
+    name = new_user(iam, **create)
+    if policy:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy)
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    return name, boto("iam", server.endpoint, k["AccessKeyId"], k["SecretAccessKey"])
+
+
+def test_iam_user_with_permission_calls_iam(iam, server, account_id):
+    """An IAM user's identity policies decide its IAM calls, on the resource ARNs IAM uses
+    (users under a path, the path ARN for List*), with conditions and explicit denies."""
+    team = "arn:aws:iam::%s:user/team/*" % account_id
+    name, uiam = user_client(iam, server, policy_doc(
+        {"Effect": "Allow", "Action": ["iam:CreateUser", "iam:GetUser", "iam:ListUsers",
+                                       "iam:TagUser", "iam:DeleteUser"], "Resource": team},
+        {"Effect": "Deny", "Action": "iam:DeleteUser", "Resource": team,
+         "Condition": {"StringEquals": {"aws:ResourceTag/keep": "yes"}}},
+        {"Effect": "Deny", "Action": "iam:TagUser", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["keep"]}}}))
+    x = unique_name("t")
+    assert uiam.create_user(UserName=x, Path="/team/")["User"]["Path"] == "/team/"
+    assert uiam.get_user(UserName=x)["User"]["UserName"] == x
+    with pytest.raises(ClientError) as e:  # outside /team/
+        uiam.create_user(UserName=unique_name("t"))
+    assert err(e) == (403, "AccessDenied")
+    # ListUsers is checked on the path ARN: only the /team/ prefix is allowed
+    assert x in [u["UserName"] for u in uiam.list_users(PathPrefix="/team/")["Users"]]
+    with pytest.raises(ClientError) as e:
+        uiam.list_users()
+    assert e.value.response["Error"]["Message"].endswith(
+        "iam:ListUsers on resource: arn:aws:iam::%s:user/ because no identity-based policy "
+        "allows the iam:ListUsers action" % account_id)
+    # aws:TagKeys and aws:ResourceTag/<k> conditions
+    uiam.tag_user(UserName=x, Tags=[{"Key": "env", "Value": "dev"}])
+    with pytest.raises(ClientError) as e:
+        uiam.tag_user(UserName=x, Tags=[{"Key": "keep", "Value": "yes"}])
+    assert e.value.response["Error"]["Message"].endswith(
+        "with an explicit deny in an identity-based policy")
+    iam.tag_user(UserName=x, Tags=[{"Key": "keep", "Value": "yes"}])  # the root user may
+    with pytest.raises(ClientError) as e:
+        uiam.delete_user(UserName=x)
+    assert err(e) == (403, "AccessDenied")
+    iam.untag_user(UserName=x, TagKeys=["keep"])
+    uiam.delete_user(UserName=x)
+    # its own user without UserName: the resource is the caller itself (not under /team/)
+    with pytest.raises(ClientError) as e:
+        uiam.get_user()
+    assert err(e) == (403, "AccessDenied")
+    # a change of the user's policies applies to the next request
+    iam.put_user_policy(UserName=name, PolicyName="self", PolicyDocument=policy_doc(
+        {"Effect": "Allow", "Action": "iam:GetUser", "Resource":
+         "arn:aws:iam::%s:user/${aws:username}" % account_id}))
+    assert uiam.get_user()["User"]["UserName"] == name
+
+
+def test_group_policy_grants_iam(iam, server):
+    name, uiam = user_client(iam, server)
+    g = unique_name("g")
+    iam.create_group(GroupName=g)
+    iam.put_group_policy(GroupName=g, PolicyName="ro", PolicyDocument=policy_doc(
+        {"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"}))
+    with pytest.raises(ClientError):
+        uiam.list_groups()
+    iam.add_user_to_group(GroupName=g, UserName=name)
+    assert g in [x["GroupName"] for x in uiam.list_groups()["Groups"]]
+    with pytest.raises(ClientError) as e:
+        uiam.create_group(GroupName=unique_name("g"))
+    assert err(e) == (403, "AccessDenied")
+
+
+def test_permissions_boundary_api(iam, account_id):
+    pol = iam.create_policy(PolicyName=unique_name("pb"), PolicyDocument=json.dumps(DOC))["Policy"]
+    assert pol["PermissionsBoundaryUsageCount"] == 0
+    u = unique_name("u")
+    got = iam.create_user(UserName=u, PermissionsBoundary=pol["Arn"])["User"]
+    want = {"PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+            "PermissionsBoundaryArn": pol["Arn"]}
+    assert got["PermissionsBoundary"] == want
+    assert iam.get_user(UserName=u)["User"]["PermissionsBoundary"] == want
+    assert iam.get_policy(PolicyArn=pol["Arn"])["Policy"]["PermissionsBoundaryUsageCount"] == 1
+    with pytest.raises(ClientError) as e:  # in use as a boundary
+        iam.delete_policy(PolicyArn=pol["Arn"])
+    assert err(e) == (409, "DeleteConflict")
+    iam.delete_user_permissions_boundary(UserName=u)
+    assert "PermissionsBoundary" not in iam.get_user(UserName=u)["User"]
+    iam.put_user_permissions_boundary(UserName=u, PermissionsBoundary=pol["Arn"])
+    assert iam.get_user(UserName=u)["User"]["PermissionsBoundary"] == want
+    r = unique_name("r")
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=json.dumps(trust_doc(account_id)),
+                    PermissionsBoundary=pol["Arn"])
+    assert iam.get_role(RoleName=r)["Role"]["PermissionsBoundary"] == want
+    assert iam.get_policy(PolicyArn=pol["Arn"])["Policy"]["PermissionsBoundaryUsageCount"] == 2
+    iam.delete_role_permissions_boundary(RoleName=r)
+    assert "PermissionsBoundary" not in iam.get_role(RoleName=r)["Role"]
+    iam.put_role_permissions_boundary(RoleName=r, PermissionsBoundary=pol["Arn"])
+    # errors: not a policy ARN, no such policy, no such user
+    with pytest.raises(ClientError) as e:
+        iam.put_user_permissions_boundary(UserName=u, PermissionsBoundary="arn:aws:s3:::bucket-x")
+    assert err(e) == (400, "InvalidInput")
+    missing = "arn:aws:iam::%s:policy/%s" % (account_id, unique_name("none"))
+    with pytest.raises(ClientError) as e:
+        iam.put_user_permissions_boundary(UserName=u, PermissionsBoundary=missing)
+    assert err(e) == (404, "NoSuchEntity")
+    with pytest.raises(ClientError) as e:
+        iam.create_user(UserName=unique_name("u"), PermissionsBoundary=missing)
+    assert err(e) == (404, "NoSuchEntity")
+    with pytest.raises(ClientError) as e:
+        iam.put_user_permissions_boundary(UserName=unique_name("none"),
+                                          PermissionsBoundary=pol["Arn"])
+    assert err(e) == (404, "NoSuchEntity")
+    iam.delete_user_permissions_boundary(UserName=u)
+    iam.delete_role_permissions_boundary(RoleName=r)
+    iam.delete_policy(PolicyArn=pol["Arn"])
+
+
+def test_permissions_boundary_limits_user(iam, server, s3, account_id):
+    """A boundary caps what the user's policies grant, for S3 and for IAM calls."""
+    bnd = iam.create_policy(PolicyName=unique_name("pb"), PolicyDocument=policy_doc(
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "iam:GetUser"],
+         "Resource": "*"}))["Policy"]
+    name = new_user(iam, PermissionsBoundary=bnd["Arn"])
+    iam.put_user_policy(UserName=name, PolicyName="all", PolicyDocument=policy_doc(
+        {"Effect": "Allow", "Action": ["s3:*", "iam:*"], "Resource": "*"}))
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    us3 = make_boto3(server.endpoint, k["AccessKeyId"], k["SecretAccessKey"])
+    uiam = boto("iam", server.endpoint, k["AccessKeyId"], k["SecretAccessKey"])
+    b = unique_name("pb")
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key="k", Body=b"v")
+    assert us3.get_object(Bucket=b, Key="k")["Body"].read() == b"v"
+    with pytest.raises(ClientError) as e:
+        us3.put_object(Bucket=b, Key="k2", Body=b"v")
+    assert err(e) == (403, "AccessDenied")
+    assert uiam.get_user(UserName=name)["User"]["UserName"] == name
+    with pytest.raises(ClientError) as e:
+        uiam.list_users()
+    assert e.value.response["Error"]["Message"].endswith(
+        "because no permissions boundary allows the iam:ListUsers action")
+    # the user cannot lift its own boundary: DeleteUserPermissionsBoundary is outside it
+    with pytest.raises(ClientError) as e:
+        uiam.delete_user_permissions_boundary(UserName=name)
+    assert err(e) == (403, "AccessDenied")
+    iam.delete_user_permissions_boundary(UserName=name)
+    us3.put_object(Bucket=b, Key="k2", Body=b"v")
+    uiam.list_users(MaxItems=1)
+
+
+def test_role_session_calls_iam(iam, sts, server, account_id):
+    r = unique_name("r")
+    role = iam.create_role(RoleName=r, AssumeRolePolicyDocument=json.dumps(trust_doc(account_id)))
+    iam.put_role_policy(RoleName=r, PolicyName="p", PolicyDocument=policy_doc(
+        {"Effect": "Allow", "Action": ["iam:GetRole", "iam:ListRoles"], "Resource": "*"}))
+    c = sts.assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="admin1")["Credentials"]
+    riam = boto("iam", server.endpoint, c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    assert riam.get_role(RoleName=r)["Role"]["RoleName"] == r
+    assert riam.list_roles(MaxItems=1)["Roles"]
+    with pytest.raises(ClientError) as e:
+        riam.delete_role(RoleName=r)
+    assert e.value.response["Error"]["Message"] == (
+        "User: arn:aws:sts::%s:assumed-role/%s/admin1 is not authorized to perform: "
+        "iam:DeleteRole on resource: arn:aws:iam::%s:role/%s because no identity-based policy "
+        "allows the iam:DeleteRole action" % (account_id, r, account_id, r))
+    # a session policy narrows the role's permissions
+    c = sts.assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="narrow",
+                        Policy=policy_doc({"Effect": "Allow", "Action": "iam:ListRoles",
+                                           "Resource": "*"}))["Credentials"]
+    niam = boto("iam", server.endpoint, c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    niam.list_roles(MaxItems=1)
+    with pytest.raises(ClientError) as e:
+        niam.get_role(RoleName=r)
+    assert e.value.response["Error"]["Message"].endswith(
+        "because no session policy allows the iam:GetRole action")
 
 
 def test_bad_credentials_for_iam(server):
@@ -451,6 +634,11 @@ def test_awscli_iam_flow(aws_cli, account_id, tmp_path):
     aws_cli("iam", "delete-access-key", "--user-name", user, "--access-key-id", key["AccessKeyId"])
     p = aws_cli("iam", "get-user", "--user-name", unique_name("nobody"), check=False)
     assert p.returncode != 0 and "NoSuchEntity" in p.stderr
+    aws_cli("iam", "put-user-permissions-boundary", "--user-name", user,
+            "--permissions-boundary", mp["Arn"])
+    got = json.loads(aws_cli("iam", "get-user", "--user-name", user).stdout)["User"]
+    assert got["PermissionsBoundary"]["PermissionsBoundaryArn"] == mp["Arn"]
+    aws_cli("iam", "delete-user-permissions-boundary", "--user-name", user)
 
 
 def test_iam_persists_across_restart(iam, server):

@@ -5,6 +5,7 @@ import json
 import os
 import ssl
 import subprocess
+import urllib.error
 import urllib.request
 
 import pytest
@@ -102,6 +103,41 @@ def test_secure_transport(nsrv, certs):
         assert r.read() == b"v"
     anon = s3sig.Client(nsrv.endpoint, nsrv.access_key, nsrv.secret_key)
     assert anon.request("GET", "/%s/k" % b, sign=False).status == 403
+
+
+def test_tls_version(nsrv, certs):
+    """s3:TlsVersion is the negotiated TLS version as a number ("1.2", "1.3"), absent on plain
+    HTTP: a public read that demands TLS 1.3 (NumericGreaterThanEquals 1.3)."""
+    plain = make_boto3(nsrv.endpoint, nsrv.access_key, nsrv.secret_key)
+    b = unique_name("tlsv")
+    plain.create_bucket(Bucket=b)
+    plain.put_object(Bucket=b, Key="k", Body=b"v")
+    plain.put_bucket_policy(Bucket=b, Policy=doc(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::%s/*" % b,
+         "Condition": {"NumericGreaterThanEquals": {"s3:TlsVersion": "1.3"}}}))
+
+    def get(version):
+        ctx = ssl.create_default_context(cafile=certs[0])
+        ctx.minimum_version = ctx.maximum_version = version
+        try:
+            with urllib.request.urlopen("%s/%s/k" % (nsrv.tls_endpoint, b), context=ctx) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+    assert get(ssl.TLSVersion.TLSv1_3) == 200
+    assert get(ssl.TLSVersion.TLSv1_2) == 403
+    anon = s3sig.Client(nsrv.endpoint, nsrv.access_key, nsrv.secret_key)
+    assert anon.request("GET", "/%s/k" % b, sign=False).status == 403  # no TLS, no key
+    # the usual "deny anything older than TLS 1.3" (NumericLessThan) for everyone
+    plain.put_bucket_policy(Bucket=b, Policy=doc(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::%s/*" % b},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::%s/*" % b,
+         "Condition": {"NumericLessThan": {"s3:TlsVersion": 1.3}}}))
+    assert get(ssl.TLSVersion.TLSv1_3) == 200
+    assert get(ssl.TLSVersion.TLSv1_2) == 403
 
 
 def test_plain_http_to_tls_port_fails_cleanly(nsrv):

@@ -96,14 +96,19 @@ def test_assume_role_and_use_credentials(sts, server, role, account_id, s3):
     ts3.delete_object(Bucket=b, Key="k")
     ts3.delete_bucket(Bucket=b)
 
-    # Assumed roles cannot call IAM until identity policies are enforced.
+    # The role's policies allow s3:* only: IAM calls are denied, in IAM's words.
     with pytest.raises(ClientError) as e:
         tiam.list_users()
     assert client_error(e) == (403, "AccessDenied")
+    assert e.value.response["Error"]["Message"] == (
+        "User: %s is not authorized to perform: iam:ListUsers on resource: "
+        "arn:aws:iam::%s:user/ because no identity-based policy allows the iam:ListUsers action"
+        % (who["Arn"], account_id))
 
 
 def test_assume_role_session_policy_tags_external_id(sts, iam, account_id):
     trust = trust_doc(account_id)
+    trust["Statement"][0]["Action"] = ["sts:AssumeRole", "sts:TagSession"]
     trust["Statement"][0]["Condition"] = {"StringEquals": {"sts:ExternalId": "ext-123"}}
     r = iam.create_role(RoleName=unique_name("ext"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]
     with pytest.raises(ClientError) as e:
@@ -281,3 +286,179 @@ def test_expired_credentials(tmp_root):
         rc, hung = srv.stop()
         assert not hung
         assert "ERROR: AddressSanitizer" not in srv.log_text()
+
+
+# ---- trust policies evaluated by the policy engine -------------------------------------------
+
+def user_with_key(iam, policy=None, tags=None):
+    name = unique_name("u")
+    iam.create_user(UserName=name, **({"Tags": tags} if tags else {}))
+    if policy:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    return name, k["AccessKeyId"], k["SecretAccessKey"]
+
+
+def allow(action, resource="*", **cond):
+    st = {"Effect": "Allow", "Action": action, "Resource": resource}
+    if cond:
+        st["Condition"] = cond
+    return {"Version": "2012-10-17", "Statement": [st]}
+
+
+def trust(principal, action="sts:AssumeRole", **cond):
+    st = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": action}
+    if cond:
+        st["Condition"] = cond
+    return json.dumps({"Version": "2012-10-17", "Statement": [st]})
+
+
+def denied(fn, **kw):
+    with pytest.raises(ClientError) as e:
+        fn(**kw)
+    assert client_error(e) == (403, "AccessDenied")
+    return e.value.response["Error"]["Message"]
+
+
+def test_trust_conditions(sts, iam, account_id):
+    root = "arn:aws:iam::%s:root" % account_id
+    cases = [  # (condition, allowed)
+        ({"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}, True),
+        ({"NotIpAddress": {"aws:SourceIp": "127.0.0.0/8"}}, False),
+        ({"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}, True),
+        ({"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}, False),
+        ({"StringLike": {"sts:RoleSessionName": "job-*"}}, True),
+        ({"StringEquals": {"sts:RoleSessionName": "other"}}, False),
+        ({"Bool": {"aws:SecureTransport": "true"}}, False),
+        ({"StringEquals": {"aws:PrincipalType": "Account"}}, True),
+    ]
+    for cond, ok in cases:
+        r = iam.create_role(RoleName=unique_name("tc"),
+                            AssumeRolePolicyDocument=trust(root, **cond))["Role"]
+        if ok:
+            assert sts.assume_role(RoleArn=r["Arn"], RoleSessionName="job-1")["Credentials"], cond
+        else:
+            msg = denied(sts.assume_role, RoleArn=r["Arn"], RoleSessionName="job-1")
+            assert msg == ("User: %s is not authorized to perform: sts:AssumeRole on resource: %s"
+                           % (root, r["Arn"])), cond
+
+
+def test_trust_external_id_operators(sts, iam, account_id):
+    root = "arn:aws:iam::%s:root" % account_id
+    r = iam.create_role(RoleName=unique_name("ext"), AssumeRolePolicyDocument=trust(
+        root, StringLike={"sts:ExternalId": "tenant-*"}))["Role"]
+    assert sts.assume_role(RoleArn=r["Arn"], RoleSessionName="s1", ExternalId="tenant-42")
+    denied(sts.assume_role, RoleArn=r["Arn"], RoleSessionName="s1", ExternalId="other-42")
+    denied(sts.assume_role, RoleArn=r["Arn"], RoleSessionName="s1")
+    # Null: the trust policy demands that no ExternalId is sent
+    r = iam.create_role(RoleName=unique_name("ext"), AssumeRolePolicyDocument=trust(
+        root, Null={"sts:ExternalId": "true"}))["Role"]
+    assert sts.assume_role(RoleArn=r["Arn"], RoleSessionName="s1")
+    denied(sts.assume_role, RoleArn=r["Arn"], RoleSessionName="s1", ExternalId="x-1")
+
+
+def test_iam_user_needs_identity_permission_to_assume(sts, iam, server, account_id):
+    root = "arn:aws:iam::%s:root" % account_id
+    role = iam.create_role(RoleName=unique_name("ua"), AssumeRolePolicyDocument=trust(root))["Role"]
+    # the trust policy names the account: its users also need sts:AssumeRole themselves
+    name, ak, sk = user_with_key(iam)
+    usts = boto("sts", server.endpoint, ak, sk)
+    msg = denied(usts.assume_role, RoleArn=role["Arn"], RoleSessionName="s1")
+    assert msg.startswith("User: arn:aws:iam::%s:user/%s is not authorized to perform: "
+                          "sts:AssumeRole on resource: %s" % (account_id, name, role["Arn"]))
+    iam.put_user_policy(UserName=name, PolicyName="p",
+                        PolicyDocument=json.dumps(allow("sts:AssumeRole", role["Arn"])))
+    out = usts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1")
+    assert out["AssumedRoleUser"]["Arn"].endswith(":assumed-role/%s/s1" % role["RoleName"])
+    # an explicit deny in the user's own policy wins
+    iam.put_user_policy(UserName=name, PolicyName="d", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sts:*",
+                                                 "Resource": "*"}]}))
+    denied(usts.assume_role, RoleArn=role["Arn"], RoleSessionName="s1")
+    # a trust policy naming the user itself (same account) needs no identity permission
+    name2, ak2, sk2 = user_with_key(iam)
+    role2 = iam.create_role(RoleName=unique_name("un"), AssumeRolePolicyDocument=trust(
+        "arn:aws:iam::%s:user/%s" % (account_id, name2)))["Role"]
+    assert boto("sts", server.endpoint, ak2, sk2).assume_role(RoleArn=role2["Arn"],
+                                                              RoleSessionName="s1")
+    # ... and does not let the account's root user in
+    denied(sts.assume_role, RoleArn=role2["Arn"], RoleSessionName="s1")
+
+
+def test_trust_principal_tag(sts, iam, server, account_id):
+    root = "arn:aws:iam::%s:root" % account_id
+    role = iam.create_role(RoleName=unique_name("pt"), AssumeRolePolicyDocument=trust(
+        root, StringEquals={"aws:PrincipalTag/team": "data"}))["Role"]
+    may = allow("sts:AssumeRole", role["Arn"])
+    _, ak, sk = user_with_key(iam, may, tags=[{"Key": "Team", "Value": "data"}])
+    assert boto("sts", server.endpoint, ak, sk).assume_role(RoleArn=role["Arn"],
+                                                            RoleSessionName="s1")
+    _, ak, sk = user_with_key(iam, may, tags=[{"Key": "team", "Value": "web"}])
+    denied(boto("sts", server.endpoint, ak, sk).assume_role, RoleArn=role["Arn"],
+           RoleSessionName="s1")
+    _, ak, sk = user_with_key(iam, may)
+    denied(boto("sts", server.endpoint, ak, sk).assume_role, RoleArn=role["Arn"],
+           RoleSessionName="s1")
+
+
+def test_session_tags_need_tag_session(sts, iam, account_id):
+    root = "arn:aws:iam::%s:root" % account_id
+    r = iam.create_role(RoleName=unique_name("ts"), AssumeRolePolicyDocument=trust(root))["Role"]
+    assert sts.assume_role(RoleArn=r["Arn"], RoleSessionName="s1")
+    denied(sts.assume_role, RoleArn=r["Arn"], RoleSessionName="s1",
+           Tags=[{"Key": "project", "Value": "x"}])
+    # sts:TagSession allowed only for some tag values (aws:RequestTag) and keys (aws:TagKeys)
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "sts:AssumeRole"},
+        {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "sts:TagSession",
+         "Condition": {"StringEquals": {"aws:RequestTag/project": "blue"},
+                       "ForAllValues:StringEquals": {"aws:TagKeys": ["project", "cost"]}}}]}
+    r = iam.create_role(RoleName=unique_name("ts"), AssumeRolePolicyDocument=json.dumps(doc))["Role"]
+    assert sts.assume_role(RoleArn=r["Arn"], RoleSessionName="s1",
+                           Tags=[{"Key": "project", "Value": "blue"}])
+    denied(sts.assume_role, RoleArn=r["Arn"], RoleSessionName="s1",
+           Tags=[{"Key": "project", "Value": "red"}])
+    denied(sts.assume_role, RoleArn=r["Arn"], RoleSessionName="s1",
+           Tags=[{"Key": "project", "Value": "blue"}, {"Key": "owner", "Value": "me"}])
+    with pytest.raises(ClientError) as e:  # duplicate keys, ignoring case
+        sts.assume_role(RoleArn=r["Arn"], RoleSessionName="s1",
+                        Tags=[{"Key": "project", "Value": "blue"},
+                              {"Key": "Project", "Value": "blue"}])
+    assert client_error(e) == (400, "ValidationError")
+
+
+def test_session_tags_are_principal_tags(sts, iam, server, account_id):
+    """aws:PrincipalTag of a role session: the role's tags, session tags overriding them; for S3
+    and for IAM calls."""
+    root = "arn:aws:iam::%s:root" % account_id
+    name = unique_name("st")
+    role = iam.create_role(RoleName=name, Tags=[{"Key": "project", "Value": "blue"}],
+                           AssumeRolePolicyDocument=trust(
+                               root, action=["sts:AssumeRole", "sts:TagSession"]))["Role"]
+    iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(
+        allow(["s3:ListAllMyBuckets", "iam:GetRole"],
+              StringEquals={"aws:PrincipalTag/project": "blue"})))
+
+    def session(tags=None):
+        kw = {"Tags": tags} if tags else {}
+        c = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1", **kw)["Credentials"]
+        return creds_clients(server.endpoint, c)
+
+    _, s3c, iamc = session()  # the role's own tag
+    s3c.list_buckets()
+    iamc.get_role(RoleName=name)
+    _, s3c, iamc = session([{"Key": "Project", "Value": "red"}])  # the session tag overrides
+    with pytest.raises(ClientError) as e:
+        s3c.list_buckets()
+    assert client_error(e) == (403, "AccessDenied")
+    denied(iamc.get_role, RoleName=name)
+    _, s3c, _ = session([{"Key": "other", "Value": "x"}])  # other keys leave the role's tag
+    s3c.list_buckets()
+
+
+def test_role_session_cannot_get_session_token(sts, role, server):
+    c = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="gst")["Credentials"]
+    tsts, _, _ = creds_clients(server.endpoint, c)
+    denied(tsts.get_session_token)
+    # GetCallerIdentity needs no permission at all
+    assert tsts.get_caller_identity()["Arn"].endswith("/gst")

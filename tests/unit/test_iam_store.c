@@ -1,6 +1,8 @@
 /* api/iam_store: records, case-insensitive names, listing, identity policy documents (user
- * inline + attached default versions + groups; role), sessions, the token key. */
+ * inline + attached default versions + groups; role), sessions, the token key; and the
+ * per-principal cache of api/identity (compiled policies, boundary, tags, invalidation). */
 #include "api/iam_store.h"
+#include "api/identity.h"
 #include "core/err.h"
 #include "t.h"
 
@@ -127,6 +129,52 @@ TEST(ids)
     CHECK_EQ_INT(strlen(sec), 40);
 }
 
+#define ALLOW_S3 "{\"Version\": \"2012-10-17\", \"Statement\": {\"Effect\": \"Allow\", " \
+                 "\"Action\": \"s3:GetObject\", \"Resource\": \"*\"}}"
+
+TEST(identity_cache)
+{
+    const char *A = "444455556666";
+    json_t *bp = json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}]}", "name", "bound", "arn",
+                           "arn:aws:iam::444455556666:policy/bound", "default", "v1", "versions",
+                           "id", "v1", "doc", ALLOW_S3);
+    iam_put(S, IAM_POLICY, A, "bound", bp);
+    json_t *u = json_pack("{s:s, s:{s:s}, s:[{s:s, s:s}]}", "name", "Dana", "policies", "p",
+                          ALLOW_S3, "tags", "Key", "team", "Value", "blue");
+    iam_put(S, IAM_USER, A, "Dana", u);
+    const ident_t *a = NULL, *b = NULL;
+    CHECK_EQ_INT(ident_get(S, A, "dana", false, &a), 0);
+    CHECK(a && !a->broken && a->nidentity == 1 && !a->boundary);
+    CHECK(a && a->ntags == 1 && sv_eq_cstr(a->tags[0].name, "team"));
+    CHECK_EQ_INT(ident_get(S, A, "DANA", false, &b), 0);
+    CHECK(a == b); /* cached: the same compiled entry, no re-parse */
+    ident_release(b);
+    /* any IAM write invalidates: a second policy and a boundary */
+    json_object_set_new(json_object_get(u, "policies"), "q", json_string(ALLOW_S3));
+    json_object_set_new(u, "boundary", json_string("arn:aws:iam::444455556666:policy/bound"));
+    iam_put(S, IAM_USER, A, "Dana", u);
+    CHECK_EQ_INT(ident_get(S, A, "dana", false, &b), 0);
+    CHECK(b != a && b->nidentity == 2 && b->boundary && !b->broken);
+    CHECK_EQ_STR(b->boundary_arn, "arn:aws:iam::444455556666:policy/bound");
+    ident_release(a); /* the old entry stays valid for its holder until released */
+    ident_release(b);
+    /* fail closed: a boundary that is gone, a document that does not compile */
+    iam_del(S, IAM_POLICY, A, "bound");
+    CHECK_EQ_INT(ident_get(S, A, "dana", false, &a), 0);
+    CHECK(a->broken);
+    ident_release(a);
+    json_object_del(u, "boundary");
+    json_object_set_new(json_object_get(u, "policies"), "bad", json_string("{\"nope\": 1}"));
+    iam_put(S, IAM_USER, A, "Dana", u);
+    CHECK_EQ_INT(ident_get(S, A, "dana", false, &a), 0);
+    CHECK(a->broken);
+    ident_release(a);
+    CHECK_EQ_INT(ident_get(S, A, "nobody", false, &a), -ENOENT);
+    CHECK_EQ_INT(ident_get(S, A, "dana", true, &a), -ENOENT); /* no role of that name */
+    json_decref(u);
+    json_decref(bp);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/strata-iam-store-XXXXXX";
@@ -140,6 +188,7 @@ int main(void)
     RUN(identity_policy_docs);
     RUN(sessions_and_token_key);
     RUN(ids);
+    RUN(identity_cache);
     store_close(S);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

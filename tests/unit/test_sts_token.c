@@ -4,6 +4,7 @@
 #include "core/hash.h"
 #include "t.h"
 
+#include <errno.h>
 #include <string.h>
 
 static uint8_t K1[32], K2[32];
@@ -109,6 +110,42 @@ TEST(oversized_claims_refused)
     CHECK_EQ_STR(d.arn, c.arn);
 }
 
+TEST(session_tags_sealed)
+{
+    sts_claims_t c = sample(2000000000), d;
+    c.has_tags = true;
+    strcpy(c.tags, "[[\"team\",\"data\"],[\"Cost-Center\",\"\"]]");
+    char tok[STS_TOKEN_MAX];
+    CHECK_EQ_INT(sts_token_encode(K1, &c, tok), 0);
+    CHECK_EQ_INT(sts_token_decode(K1, sv_from_cstr(tok), 1000, &d), 0);
+    CHECK(d.has_tags);
+    CHECK_EQ_STR(d.tags, c.tags);
+    /* no tag claim (the shape of tokens issued before tags were sealed): decodes, no tags */
+    c.has_tags = false;
+    CHECK_EQ_INT(sts_token_encode(K1, &c, tok), 0);
+    CHECK_EQ_INT(sts_token_decode(K1, sv_from_cstr(tok), 1000, &d), 0);
+    CHECK(!d.has_tags);
+    CHECK_EQ_STR(d.tags, "");
+    /* malformed tag claims are refused at encode */
+    c.has_tags = true;
+    strcpy(c.tags, "{\"team\":\"data\"}");
+    CHECK_EQ_INT(sts_token_encode(K1, &c, tok), -EINVAL);
+    strcpy(c.tags, "[[\"team\"]]");
+    CHECK_EQ_INT(sts_token_encode(K1, &c, tok), -EINVAL);
+    /* the largest tag claim fits with the largest ARN */
+    memset(c.arn, 'x', sizeof c.arn - 1);
+    c.arn[sizeof c.arn - 1] = 0;
+    size_t n = 0;
+    n += (size_t)sprintf(c.tags + n, "[");
+    while (n + 40 < STS_TOKEN_TAGS_MAX)
+        n += (size_t)sprintf(c.tags + n, "%s[\"k%zu\",\"vvvvvvvvvvvvvvvvvvvv\"]", n > 1 ? "," : "", n);
+    sprintf(c.tags + n, "]");
+    CHECK_EQ_INT(sts_token_encode(K1, &c, tok), 0);
+    CHECK(strlen(tok) < STS_TOKEN_MAX);
+    CHECK_EQ_INT(sts_token_decode(K1, sv_from_cstr(tok), 1000, &d), 0);
+    CHECK_EQ_STR(d.tags, c.tags);
+}
+
 int main(void)
 {
     random_bytes(K1, sizeof K1);
@@ -119,5 +156,6 @@ int main(void)
     RUN(tampered_every_byte);
     RUN(wrong_key_and_garbage);
     RUN(oversized_claims_refused);
+    RUN(session_tags_sealed);
     return t_summary("sts_token");
 }
