@@ -1009,6 +1009,60 @@ static int deny(rq_t *q, const char *action, const char *resource, const char *w
     return -SE_ACCESS_DENIED;
 }
 
+/* Actions on an existing object's data, ACL, tags or attributes: those AWS authorizes in the
+ * object context, with the object owner's permissions. Deleting or overwriting an object is a
+ * bucket permission (the bucket owner may always do it), so it is not listed. */
+static bool object_context_action(sv_t action)
+{
+    static const char *const acts[] = {
+        "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl", "s3:GetObjectVersionAcl",
+        "s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:GetObjectTagging",
+        "s3:GetObjectVersionTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging",
+        "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging", "s3:GetObjectAttributes",
+        "s3:GetObjectVersionAttributes", "s3:GetObjectRetention", "s3:GetObjectLegalHold"};
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
+        if (sv_eq_cstr(action, acts[i]))
+            return true;
+    return false;
+}
+
+/* The object context (AWS: "How Amazon S3 authorizes a request for an object operation"). With
+ * ACLs enabled an object written by another account belongs to that account: the bucket
+ * owner's policies can still deny (already decided by the caller) but no longer allow. What
+ * allows is the object owner's: its root user, its IAM identities' own policies, or the
+ * object's ACL (the caller's ACL step). So the bucket owner, root user included, needs a grant
+ * in the object's ACL to read such an object or its ACL. d: the decision with the bucket's
+ * policy (not DENY); returns the one to use. A store error on an existing object fails
+ * closed (NO_MATCH; the ACL step then fails on the same read). */
+static enum policy_decision object_context(struct az *z, const who_t *w, const policy_set_t *set,
+                                           const policy_ctx_t *ctx, enum policy_decision d,
+                                           policy_why_t *why)
+{
+    rq_t *q = z->q;
+    if (!z->key.p || !object_context_action(ctx->action) ||
+        authz_ownership_get(q->api->store, sv_from_cstr(z->b->name), NULL) ==
+            OWN_BUCKET_OWNER_ENFORCED)
+        return d;
+    if (az_load_obj(z) != 0)
+        return d; /* no such key or version: the handler answers it */
+    acl_t *acl = arena_calloc(q->a, 1, sizeof *acl);
+    if (acl_object_get(q, z->b, &z->obj, acl) != 0) {
+        why->reason = "object ACL unreadable";
+        return POLICY_NO_MATCH;
+    }
+    if (strcmp(acl->owner, acl_account_cid(q, z->b->owner)) == 0)
+        return d; /* the bucket owner's object */
+    why->reason = "object owned by another account: only its owner or its ACL can allow";
+    if (!w->canonical_id || strcmp(w->canonical_id, acl->owner) != 0)
+        return POLICY_NO_MATCH;
+    /* The object owner's account: its root user, or its identities by their own policies. */
+    policy_set_t own = *set;
+    own.resource = NULL;
+    policy_ctx_t c = *ctx;
+    c.resource_account = sv_from_cstr(w->account);
+    return policy_decide(&own, &c, NULL) == POLICY_ALLOW ? POLICY_ALLOW : POLICY_NO_MATCH;
+}
+
 /* creating: the action is part of writing a new object (the ACL or tags a PutObject sets),
  * which ACLs grant through the bucket's WRITE permission like the write itself. */
 static int check(rq_t *q, const char *action_c, const store_bucket_t *b, sv_t key,
@@ -1076,6 +1130,8 @@ static int check(rq_t *q, const char *action_c, const store_bucket_t *b, sv_t ke
     }
     policy_why_t why = {0};
     enum policy_decision d = policy_decide(&set, &ctx, &why);
+    if (d != POLICY_DENY && !creating)
+        d = object_context(&z, &w, &set, &ctx, d, &why);
     policy_unref(bp);
     if (d == POLICY_DENY)
         return deny(q, action_c, resource, why.reason ? why.reason : "explicit deny");

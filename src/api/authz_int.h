@@ -94,6 +94,8 @@ int acl_canned(sv_t name, const char *owner_cid, const char *bucket_owner_cid, b
  * (-SE_UNRESOLVABLE_GRANT). */
 int acl_from_headers(rq_t *q, const char *owner_cid, const char *bucket_owner_cid, bool bucket,
                      acl_t *out, bool *present);
+/* The canonical id of an account (by its 12-digit id); "" if there is no such account. */
+const char *acl_account_cid(rq_t *q, const char *acct_id);
 /* True if a grant goes to AllUsers or AuthenticatedUsers (a "public" ACL). */
 bool acl_is_public(const acl_t *acl);
 /* Stored ACL of a bucket; the default (owner FULL_CONTROL) when none is stored. */
@@ -110,6 +112,11 @@ int acl_check_write_headers(rq_t *q);
 /* After a successful object write (PutObject, CopyObject, CompleteMultipartUpload): applies
  * the ACL headers of the request to the new version (when ACLs are enabled). */
 int acl_after_object_write(rq_t *q, const store_obj_t *o);
+/* CreateMultipartUpload: the ACL of the request's headers as a document to keep with the
+ * upload (SV_NULL, in the arena, when the default applies or ACLs are disabled); and at
+ * CompleteMultipartUpload, applying that document to the completed version o. */
+int acl_upload_doc(rq_t *q, sv_t *doc);
+int acl_upload_apply(rq_t *q, sv_t doc, const store_obj_t *o);
 
 /* CreateBucket: x-amz-object-ownership (default: the server's setting) and the ACL headers,
  * checked before the bucket is created (InvalidArgument, InvalidBucketAclWithObjectOwnership,

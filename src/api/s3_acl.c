@@ -148,7 +148,9 @@ static int canonical_known(rq_t *q, sv_t id)
     return rc;
 }
 
-/* One x-amz-grant-* header: id="...", uri="...", emailAddress="..." separated by commas. */
+/* One x-amz-grant-* header: id="...", uri="...", emailAddress="..." separated by commas. The
+ * quotes are optional (S3 takes id=123 as well, and clients such as the s3-tests send it so).
+ * More than ACL_MAX_GRANTS grants in all: -SE_INVALID_ARGUMENT rather than dropping some. */
 static int header_grants(rq_t *q, sv_t v, unsigned perm, acl_t *acl)
 {
     sv_t rest = v, item;
@@ -162,9 +164,16 @@ static int header_grants(rq_t *q, sv_t v, unsigned perm, acl_t *acl)
         bool eq;
         val = sv_trim(sv_split(item, '=', &name, &eq));
         name = sv_trim(name);
-        if (!eq || val.len < 2 || val.p[0] != '"' || val.p[val.len - 1] != '"')
+        if (val.len >= 2 && val.p[0] == '"' && val.p[val.len - 1] == '"')
+            val = (sv_t){val.p + 1, val.len - 2};
+        else if (memchr(val.p, '"', val.len))
             return -SE_INVALID_ARGUMENT;
-        val = (sv_t){val.p + 1, val.len - 2};
+        if (!eq || !val.len)
+            return -SE_INVALID_ARGUMENT;
+        if (acl->ngrants == ACL_MAX_GRANTS) {
+            q->err_msg = "An ACL may have at most 100 grants";
+            return -SE_INVALID_ARGUMENT;
+        }
         int rc;
         if (sv_caseeq_cstr(name, "id")) {
             if (val.len >= 72 || (rc = canonical_known(q, val)) != 0)
@@ -283,6 +292,11 @@ static const char *owner_cid_of_account(rq_t *q, const char *acct_id)
     return arena_strndup(q->a, a.canonical_id, strlen(a.canonical_id));
 }
 
+const char *acl_account_cid(rq_t *q, const char *acct_id)
+{
+    return owner_cid_of_account(q, acct_id);
+}
+
 int acl_bucket_get(rq_t *q, const store_bucket_t *b, acl_t *out)
 {
     buf_t d = BUF_INIT;
@@ -353,18 +367,17 @@ int acl_object_put(rq_t *q, const store_bucket_t *b, const store_obj_t *o, const
     return rc;
 }
 
-int acl_after_object_write(rq_t *q, const store_obj_t *o)
+/* The ACL the request's x-amz-acl / x-amz-grant-* headers give a new object, into acl;
+ * *present false when the default ACL applies (no headers, or ACLs disabled). */
+static int write_acl(rq_t *q, acl_t *acl, bool *present)
 {
-    if (!q->have_bucket)
-        return 0;
+    *present = false;
     enum authz_ownership own = authz_ownership_get(q->api->store, q->route.bucket, NULL);
     if (own == OWN_BUCKET_OWNER_ENFORCED)
         return 0;
     const char *bucket_cid = owner_cid_of_account(q, q->bucket.owner);
     const char *writer_cid = q->anonymous ? bucket_cid : q->acct.canonical_id;
-    acl_t *acl = arena_calloc(q->a, 1, sizeof *acl);
-    bool present = false;
-    int rc = acl_from_headers(q, writer_cid, bucket_cid, false, acl, &present);
+    int rc = acl_from_headers(q, writer_cid, bucket_cid, false, acl, present);
     if (rc)
         return rc;
     sv_t canned = rq_header(q, "x-amz-acl");
@@ -372,17 +385,61 @@ int acl_after_object_write(rq_t *q, const store_obj_t *o)
         sv_eq_cstr(sv_trim(canned), "bucket-owner-full-control")) {
         /* the bucket owner becomes the object's owner */
         acl_canned(SV("private"), bucket_cid, bucket_cid, false, acl);
-        present = true;
+        *present = true;
     }
-    if (!present)
-        return 0; /* the default ACL applies */
-    /* Bind to the version as stored (its mtime and ETag as the store recorded them). */
+    return 0;
+}
+
+/* Stores acl for the new version o of the request's key, bound to the version as stored (its
+ * mtime and ETag as the store recorded them). */
+static int put_new_object_acl(rq_t *q, const store_obj_t *o, const acl_t *acl)
+{
     store_obj_t cur;
-    rc = store_get(q->api->store, q->route.bucket, q->route.key,
-                   o->version_id[0] ? o->version_id : NULL, q->a, &cur, NULL);
+    int rc = store_get(q->api->store, q->route.bucket, q->route.key,
+                       o->version_id[0] ? o->version_id : NULL, q->a, &cur, NULL);
     if (rc)
         return rc == -SE_NO_SUCH_KEY ? 0 : rc; /* already replaced or deleted */
     return acl_object_put(q, &q->bucket, &cur, acl);
+}
+
+int acl_after_object_write(rq_t *q, const store_obj_t *o)
+{
+    if (!q->have_bucket)
+        return 0;
+    acl_t *acl = arena_calloc(q->a, 1, sizeof *acl);
+    bool present = false;
+    int rc = write_acl(q, acl, &present);
+    if (rc || !present)
+        return rc; /* without headers the default ACL applies */
+    return put_new_object_acl(q, o, acl);
+}
+
+int acl_upload_doc(rq_t *q, sv_t *doc)
+{
+    *doc = SV_NULL;
+    acl_t *acl = arena_calloc(q->a, 1, sizeof *acl);
+    bool present = false;
+    int rc = write_acl(q, acl, &present);
+    if (rc || !present)
+        return rc;
+    char *s = acl_encode(acl, NULL);
+    *doc = sv_from_cstr(arena_strndup(q->a, s, strlen(s)));
+    free(s);
+    return 0;
+}
+
+int acl_upload_apply(rq_t *q, sv_t doc, const store_obj_t *o)
+{
+    if (!doc.len)
+        return 0;
+    /* ACLs turned off since the upload began: the object gets none, as any other now */
+    if (authz_ownership_get(q->api->store, q->route.bucket, NULL) == OWN_BUCKET_OWNER_ENFORCED)
+        return 0;
+    acl_t *acl = arena_calloc(q->a, 1, sizeof *acl);
+    int rc = acl_decode(doc, acl, NULL, 0);
+    if (rc)
+        return rc;
+    return put_new_object_acl(q, o, acl);
 }
 
 static bool acl_owner_only(const acl_t *acl, const char *bucket_cid);

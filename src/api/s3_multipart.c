@@ -12,6 +12,7 @@
  * to 5 TiB.
  */
 #include "api/api_int.h"
+#include "api/authz_int.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -136,6 +137,11 @@ void op_create_multipart(rq_t *q, http_resp_t *resp)
         return;
     }
     if ((rc = tagging_from_header(q, &meta)) != 0) { /* the object gets them on Complete */
+        resp_error(q, resp, rc, q->err_msg);
+        return;
+    }
+    /* x-amz-acl / x-amz-grant-*: kept with the upload, applied to the object on Complete */
+    if ((rc = acl_upload_doc(q, &meta.acl)) != 0) {
         resp_error(q, resp, rc, q->err_msg);
         return;
     }
@@ -549,6 +555,8 @@ void op_complete_multipart(rq_t *q, http_resp_t *resp)
     store_obj_t res;
     rc = store_mpu_complete(q->api->store, q->route.bucket, q->route.key, upload_id_param(q), refs,
                             n, &meta, &cond, q->a, &res);
+    if (!rc)
+        rc = acl_upload_apply(q, up.acl, &res); /* the ACL headers of CreateMultipartUpload */
     if (rc) {
         resp_error(q, resp, rc, NULL);
         return;

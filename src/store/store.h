@@ -98,6 +98,8 @@ typedef struct store_obj {
     char checksum_algo[16]; /* "" or "CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256" */
     char checksum[96];      /* base64 value ("" when none); checksum_type in extra later */
     sv_t extra;             /* opaque bytes for later features (encryption envelope, ...) */
+    sv_t acl;               /* uploads only: the ACL the API keeps for the object Complete
+                             * makes (opaque here); not carried into the object's record */
     /* Filled by the store when reading (ignored when writing): a completed multipart object
      * has nparts > 0 and the size of each part, in object order (in the arena). */
     uint32_t nparts;

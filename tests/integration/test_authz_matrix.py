@@ -76,12 +76,21 @@ def allow_public_read(b):
 
 
 SETTINGS = ["none", "public-read", "deny-no-sse", "cross-account", "phi-deny", "vpce-only",
-            "bpa-restrict", "acl-public-read", "acl-public-read+ignore"]
+            "bpa-restrict", "acl-public-read", "acl-public-read+ignore", "acl-other-writer"]
+
+
+def owner_canonical_id(msrv):
+    r = owner_raw(msrv).request("GET", "/")
+    assert r.status == 200, r
+    return r.xml.find("{*}Owner/{*}ID").text
 
 
 @pytest.fixture(scope="module")
-def buckets(msrv, other_id):
-    """setting name -> bucket name, each with objects 'obj' and 'phi.txt' (tagged PHI)."""
+def buckets(msrv, other, other_id):
+    """setting name -> bucket name, each with objects 'obj' and 'phi.txt' (tagged PHI).
+    acl-other-writer: an ObjectWriter bucket whose ACL lets the other account write, with a
+    public-read bucket policy; the other account wrote 'obj' (private) and 'phi.txt' (granting
+    the bucket owner's account READ), so both are the other account's objects."""
     raw = owner_raw(msrv)
     out = {}
     for s in SETTINGS:
@@ -112,7 +121,7 @@ def buckets(msrv, other_id):
             pol = policy({"Sid": "VpceOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
                           "Resource": ["arn:aws:s3:::%s" % b, "arn:aws:s3:::%s/*" % b],
                           "Condition": {"StringNotEquals": {"aws:SourceVpce": VPCE}}})
-        elif s == "bpa-restrict":
+        elif s in ("bpa-restrict", "acl-other-writer"):
             pol = policy(allow_public_read(b))
         if pol:
             r = raw.request("PUT", "/" + b, query=[("policy", "")], body=pol.encode())
@@ -132,6 +141,21 @@ def buckets(msrv, other_id):
             assert r.status == 200, r
             r = raw.request("PUT", "/" + b, query=[("acl", "")],
                             headers={"x-amz-acl": "public-read"})
+            assert r.status == 200, r
+        if s == "acl-other-writer":
+            body = (b"<OwnershipControls><Rule><ObjectOwnership>ObjectWriter</ObjectOwnership>"
+                    b"</Rule></OwnershipControls>")
+            r = raw.request("PUT", "/" + b, query=[("ownershipControls", "")], body=body)
+            assert r.status == 200, r
+            owner_cid = owner_canonical_id(msrv)
+            r = raw.request("PUT", "/" + b, query=[("acl", "")], headers={
+                "x-amz-grant-write": 'id="%s"' % other.canonical_id,
+                "x-amz-grant-full-control": 'id="%s"' % owner_cid})
+            assert r.status == 200, r
+            oc = s3sig.Client(msrv.endpoint, other.access_key, other.secret_key)
+            assert oc.put(b, "obj", b"others").status == 200
+            r = oc.put(b, PHI_KEY, b"granted", headers={
+                "x-amz-grant-read": 'id="%s"' % owner_cid})
             assert r.status == 200, r
         if s == "acl-public-read+ignore":
             body = (b"<PublicAccessBlockConfiguration><IgnorePublicAcls>true"
@@ -183,6 +207,13 @@ def run_op(msrv, other, who, op, b, via_vpce=False):
     elif op == "DeleteObject":
         key = "del-%d" % _n[0]
         assert owner_raw(msrv).put(b, key, b"d").status in (200, 403)
+        r = c.request("DELETE", "/%s/%s" % (b, key), sign=sign)
+    elif op == "GetObjectAcl":
+        r = c.request("GET", "/%s/obj" % b, query=[("acl", "")], sign=sign)
+    elif op == "DeleteOthers":  # delete an object the other account just wrote
+        key = "theirs-%d" % _n[0]
+        oc = s3sig.Client(msrv.endpoint, other.access_key, other.secret_key)
+        assert oc.put(b, key, b"d").status == 200
         r = c.request("DELETE", "/%s/%s" % (b, key), sign=sign)
     elif op == "GetBucketPolicy":
         r = c.request("GET", "/%s" % b, query=[("policy", "")], sign=sign)
@@ -267,6 +298,21 @@ ROWS = [
     ("acl-public-read+ignore", "anon", "ListBucket", D, False),
     ("acl-public-read+ignore", "other", "GetObject", D, False),
     ("acl-public-read+ignore", "owner", "GetObject", A, False),
+    # ACLs on, objects the other account wrote: they are its objects. The bucket owner's root
+    # user reads them only by a grant in the object's ACL, the bucket policy's public read
+    # does not reach them; deleting and listing stay the bucket owner's
+    ("acl-other-writer", "owner", "GetObject", D, False),
+    ("acl-other-writer", "owner", "GetObjectAcl", D, False),
+    ("acl-other-writer", "owner", "GetPHI", A, False),  # granted READ by the object's owner
+    ("acl-other-writer", "owner", "ListBucket", A, False),
+    ("acl-other-writer", "owner", "DeleteOthers", A, False),
+    ("acl-other-writer", "other", "GetObject", A, False),
+    ("acl-other-writer", "other", "GetObjectAcl", A, False),
+    ("acl-other-writer", "other", "PutObject", A, False),
+    ("acl-other-writer", "other", "ListBucket", D, False),
+    ("acl-other-writer", "other", "DeleteOthers", A, False),  # bucket WRITE
+    ("acl-other-writer", "anon", "GetObject", D, False),
+    ("acl-other-writer", "anon", "GetPHI", D, False),
 ]
 
 
@@ -388,6 +434,14 @@ IAM_ROWS = [
     ("none", "session-tag-blue", "ListBucket", A),
     ("none", "session-tag-red", "GetObject", D),
     ("none", "session-tag-red", "ListBucket", D),
+    # another account's objects: the identity policy alone does not reach them; a grant to the
+    # account in the object's ACL plus the identity's own policy does
+    ("acl-other-writer", "iam-user-reader", "GetObject", D),
+    ("acl-other-writer", "iam-user-reader", "GetPHI", A),
+    ("acl-other-writer", "iam-user-no-policy", "GetPHI", D),
+    ("acl-other-writer", "assumed-role", "GetObject", D),
+    ("acl-other-writer", "assumed-role", "GetPHI", A),
+    ("acl-other-writer", "assumed-role", "DeleteOthers", A),
 ]
 
 

@@ -1065,6 +1065,41 @@ TEST(test_kill9_during_complete)
     free(want);
 }
 
+/* The ACL document kept with an upload (store_obj_t.acl): returned by store_mpu_get, not
+ * decoded by listings, and not carried into the completed object's record (the API applies
+ * it to the object itself). */
+TEST(test_upload_acl_kept_not_carried)
+{
+    char dir[128], id[40], etag[40];
+    store_t *s = fresh(dir, sizeof dir, 50);
+    mkbucket(s, "b");
+    store_obj_t m = {0};
+    snprintf(m.owner, sizeof m.owner, "acct1");
+    m.acl = SV("{\"o\":\"x\",\"g\":[[\"a\",\"\",1]]}");
+    CHECK_EQ_INT(store_mpu_create(s, SV("b"), SV("k"), &m, id), 0);
+    arena_t *a = arena_new();
+    store_obj_t u;
+    CHECK_EQ_INT(store_mpu_get(s, SV("b"), SV("k"), sv_from_cstr(id), a, &u), 0);
+    CHECK(sv_eq(u.acl, m.acl));
+    store_mpu_list_opts_t lo = {.max_uploads = 10};
+    store_mpu_list_result_t lr;
+    CHECK_EQ_INT(store_mpu_list(s, SV("b"), &lo, a, &lr), 0);
+    CHECK_EQ_INT(lr.nuploads, 1);
+    CHECK_EQ_INT(lr.uploads[0].obj.acl.len, 0);
+    const uint8_t data[10] = "0123456789";
+    CHECK_EQ_INT(put_part(s, "b", "k", id, 1, data, sizeof data, 0, etag), 0);
+    store_mpu_part_ref_t ref = {1, etag};
+    store_obj_t res, o;
+    CHECK_EQ_INT(store_mpu_complete(s, SV("b"), SV("k"), sv_from_cstr(id), &ref, 1, NULL, NULL, a,
+                                    &res),
+                 0);
+    CHECK_EQ_INT(store_get(s, SV("b"), SV("k"), NULL, a, &o, NULL), 0);
+    CHECK_EQ_INT(o.size, 10);
+    CHECK_EQ_INT(o.acl.len, 0);
+    arena_free(a);
+    store_close(s);
+}
+
 int main(void)
 {
     log_set_level(LOG_WARN);
@@ -1084,6 +1119,7 @@ int main(void)
     RUN(test_fault_injection_complete);
     RUN(test_complete_atomic_for_readers);
     RUN(test_kill9_during_complete);
+    RUN(test_upload_acl_kept_not_carried);
     nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     return t_summary("store_mpu");
 }

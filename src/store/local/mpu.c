@@ -547,6 +547,7 @@ static int apply_complete(ls_wctx_t *w, ls_req_t *r)
     uint8_t d[16];
     md5(md5s, 16 * m->nrefs, d);
     store_obj_t o = up;
+    o.acl = SV_NULL; /* the upload's ACL is the API's to apply, not part of the object */
     hex_encode(d, 16, o.etag);
     snprintf(o.etag + 32, sizeof o.etag - 32, "-%zu", m->nrefs);
     o.size = total;

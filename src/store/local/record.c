@@ -37,6 +37,7 @@ enum {
     T_FILEID = 15,
     T_SEGSIZE = 16,
     T_PARTS = 17, /* manifest: varint count, then per part: file id(16) + varint size */
+    T_ACL = 20, /* upload records: the API's ACL document for the completed object */
 };
 
 #define REC_FMT 1
@@ -125,6 +126,8 @@ void ls_rec_encode(buf_t *out, const store_obj_t *o, const ls_layout_t *l, const
     put_str(out, T_CKSUM, o->checksum);
     if (o->extra.len)
         put_bytes(out, T_EXTRA, o->extra.p, o->extra.len);
+    if (o->acl.len)
+        put_bytes(out, T_ACL, o->acl.p, o->acl.len);
     put_u64(out, T_LAYOUT, (uint64_t)l->kind);
     if (l->kind == LS_FILE) {
         put_bytes(out, T_FILEID, l->file_id, LS_ID_LEN);
@@ -283,6 +286,12 @@ int ls_rec_decode(const void *buf, size_t n, unsigned flags, arena_t *a, store_o
         case T_EXTRA:
             o->extra.p = arena_strndup(a, (const char *)v, vn);
             o->extra.len = vn;
+            break;
+        case T_ACL:
+            if (!(flags & LS_REC_NOATTRS)) {
+                o->acl.p = arena_strndup(a, (const char *)v, vn);
+                o->acl.len = vn;
+            }
             break;
         case T_LAYOUT:
             bad = val_u64(v, vn, &kind);
