@@ -108,6 +108,12 @@ typedef struct rq {
     /* api/authz.c's per-request state (the principal's compiled identity and session
      * policies), created on first use and released with the arena. */
     struct authz_rq *authz;
+    /* PutObjectTagging (api/authz.c): the tags of the body once parsed, for
+     * s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys (authz_body_tags); before that,
+     * whether a policy asked for them and the decision was left until they are known. */
+    const kv_t *body_tags;
+    size_t nbody_tags;
+    bool body_tags_known, body_tags_asked, body_tags_deferred;
 } rq_t;
 
 /* Responses */

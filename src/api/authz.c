@@ -806,6 +806,10 @@ static int az_lookup(void *arg, sv_t key, const sv_t **values, size_t *nvalues)
     struct lk *l = arg;
     struct az *z = l->z;
     static const sv_t pfx = SV("s3:ExistingObjectTag/");
+    static const sv_t rtag = SV("s3:RequestObjectTag");
+    if (z->q->op == S3_OP_PUT_OBJECT_TAGGING && !z->q->body_tags_known && key.len >= rtag.len &&
+        strncasecmp(key.p, rtag.p, rtag.len) == 0)
+        z->q->body_tags_asked = true; /* the body has them: decided again once it is here */
     if (key.len <= pfx.len || !z->key.p || !existing_tag_action(l->action))
         return -1;
     if (strncasecmp(key.p, pfx.p, pfx.len) != 0)
@@ -837,6 +841,29 @@ static bool is_list_op(enum s3_op op)
 {
     return op == S3_OP_LIST_OBJECTS || op == S3_OP_LIST_OBJECTS_V2 ||
            op == S3_OP_LIST_OBJECT_VERSIONS;
+}
+
+/* The tags of a PutObjectTagging body (authz_body_tags) -> s3:RequestObjectTag/<k> and
+ * s3:RequestObjectTagKeys. */
+static void add_body_tags(rq_t *q, policy_key_t *keys, size_t *n, size_t cap)
+{
+    sv_t *tagkeys = arena_calloc(q->a, q->nbody_tags + 1, sizeof *tagkeys);
+    for (size_t i = 0; i < q->nbody_tags; i++) {
+        const kv_t *t = &q->body_tags[i];
+        tagkeys[i] = t->name;
+        add_key(q, keys, n, cap,
+                arena_sprintf(q->a, "s3:RequestObjectTag/%.*s", SV_ARG(t->name)), t->value);
+    }
+    if (q->nbody_tags && *n < cap)
+        keys[(*n)++] = (policy_key_t){SV("s3:RequestObjectTagKeys"), tagkeys, q->nbody_tags};
+}
+
+/* Ops whose x-amz-tagging header gives the new object's tags (elsewhere it means nothing, and
+ * must not stand in for PutObjectTagging's body). */
+static bool tagging_header_op(enum s3_op op)
+{
+    return op == S3_OP_PUT_OBJECT || op == S3_OP_COPY_OBJECT || op == S3_OP_CREATE_MULTIPART ||
+           op == S3_OP_POST_OBJECT;
 }
 
 /* x-amz-tagging "k1=v1&k2=v2" (URL-encoded) -> s3:RequestObjectTag/<k> and
@@ -929,7 +956,9 @@ static size_t build_keys(rq_t *q, policy_key_t *keys)
     if (present && vid.p)
         add_key(q, keys, &n, MAX_KEYS, "s3:versionid", vid);
     sv_t tagging = rq_header(q, "x-amz-tagging");
-    if (tagging.p)
+    if (q->body_tags_known)
+        add_body_tags(q, keys, &n, MAX_KEYS);
+    else if (tagging.p && tagging_header_op(q->op))
         add_request_tags(q, keys, &n, MAX_KEYS, tagging);
     return n;
 }
@@ -1166,6 +1195,14 @@ int authz_check(rq_t *q, const char *action, const store_bucket_t *b, sv_t key,
     return check(q, action, b, key, version, false);
 }
 
+int authz_body_tags(rq_t *q, const kv_t *tags, size_t n)
+{
+    q->body_tags = tags;
+    q->nbody_tags = n;
+    q->body_tags_known = true;
+    return authz_request(q);
+}
+
 static bool creates_object(enum s3_op op)
 {
     return op == S3_OP_PUT_OBJECT || op == S3_OP_COPY_OBJECT || op == S3_OP_CREATE_MULTIPART ||
@@ -1230,6 +1267,12 @@ int authz_request(rq_t *q)
                        acts[i].res == AUTHZ_RES_OBJECT ? q->route.key : SV_NULL,
                        acts[i].res == AUTHZ_RES_OBJECT ? version : NULL,
                        i > 0 && creates_object(q->op));
+            if (rc && q->body_tags_asked && !q->body_tags_known) {
+                /* PutObjectTagging: a policy tests the tags in the body, which has not arrived;
+                 * the handler decides again with them (authz_body_tags) before applying. */
+                q->body_tags_deferred = true;
+                rc = 0;
+            }
             break;
         case AUTHZ_RES_SOURCE: {
             if (!have_source)

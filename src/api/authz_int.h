@@ -12,6 +12,11 @@
  * S3 answers). 0, or -SE_ACCESS_DENIED (also for anything that cannot be evaluated). */
 int authz_request(rq_t *q);
 
+/* PutObjectTagging, once its body is parsed: authorizes the request again with the body's tags
+ * as s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys (before the body, a denial that
+ * depended on them was left to this call: q->body_tags_deferred). 0 or -SE_ACCESS_DENIED. */
+int authz_body_tags(rq_t *q, const kv_t *tags, size_t n);
+
 /* One action on one resource of bucket b: key.p == NULL means the bucket itself. version:
  * the addressed version or NULL (for s3:ExistingObjectTag). 0 or -SE_ACCESS_DENIED. */
 int authz_check(rq_t *q, const char *action, const store_bucket_t *b, sv_t key,

@@ -9,6 +9,7 @@
  * GetBucketTagging returns). Parsing and validation are s3/tagging.c (pure, fuzzed).
  */
 #include "api/api_int.h"
+#include "api/authz_int.h"
 #include "core/err.h"
 #include "s3/tagging.h"
 
@@ -108,14 +109,20 @@ void op_get_object_tagging(rq_t *q, http_resp_t *resp)
 void op_put_object_tagging(rq_t *q, http_resp_t *resp)
 {
     int rc = require_body_digest(q);
-    if (rc) {
-        resp_error(q, resp, rc, q->err_msg);
-        return;
-    }
     tag_set_t ts;
     tag_err_t e;
-    if ((rc = tagging_parse_xml(q->a, q->body.p, q->body.len, TAGGING_MAX_OBJECT, &ts, &e)) != 0) {
+    if (!rc &&
+        (rc = tagging_parse_xml(q->a, q->body.p, q->body.len, TAGGING_MAX_OBJECT, &ts, &e)) != 0)
         rc = tag_fail(q, &e); /* sets q->err_msg: not in the same call's arguments */
+    if (rc && q->body_tags_deferred) {
+        rc = -SE_ACCESS_DENIED; /* never found to be allowed: say no more than that */
+        q->err_msg = q->err_extra = NULL;
+    }
+    /* Authorized again with the body's tags (s3:RequestObjectTag/<key>, RequestObjectTagKeys):
+     * a policy may allow or deny by them. */
+    if (!rc && (rc = authz_body_tags(q, ts.tags, ts.n)) != 0)
+        q->err_msg = q->err_extra = NULL;
+    if (rc) {
         resp_error(q, resp, rc, q->err_msg);
         return;
     }
