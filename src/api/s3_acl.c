@@ -142,16 +142,30 @@ static int grantee_uri(sv_t uri, enum acl_grantee *t)
 static int canonical_known(rq_t *q, sv_t id)
 {
     account_t a;
+    if (id.len == 0 || id.len >= 72)
+        return -SE_INVALID_ARGUMENT;
     int rc = accounts_by_canonical(q->api->store, id, &a);
     if (rc == -ENOENT)
         return -SE_INVALID_ARGUMENT;
     return rc;
 }
 
+/* InvalidArgument with S3's message and ArgumentName / ArgumentValue elements. */
+static int invalid_arg(rq_t *q, const char *msg, const char *name, sv_t value)
+{
+    buf_t x = BUF_INIT;
+    xml_elem_c(&x, "ArgumentName", name);
+    xml_elem(&x, "ArgumentValue", value);
+    q->err_msg = msg;
+    q->err_extra = arena_strndup(q->a, x.p, x.len);
+    buf_release(&x);
+    return -SE_INVALID_ARGUMENT;
+}
+
 /* One x-amz-grant-* header: id="...", uri="...", emailAddress="..." separated by commas. The
  * quotes are optional (S3 takes id=123 as well, and clients such as the s3-tests send it so).
  * More than ACL_MAX_GRANTS grants in all: -SE_INVALID_ARGUMENT rather than dropping some. */
-static int header_grants(rq_t *q, sv_t v, unsigned perm, acl_t *acl)
+static int header_grants(rq_t *q, const char *hname, sv_t v, unsigned perm, acl_t *acl)
 {
     sv_t rest = v, item;
     bool more = true;
@@ -167,22 +181,20 @@ static int header_grants(rq_t *q, sv_t v, unsigned perm, acl_t *acl)
         if (val.len >= 2 && val.p[0] == '"' && val.p[val.len - 1] == '"')
             val = (sv_t){val.p + 1, val.len - 2};
         else if (memchr(val.p, '"', val.len))
-            return -SE_INVALID_ARGUMENT;
+            eq = false;
         if (!eq || !val.len)
-            return -SE_INVALID_ARGUMENT;
-        if (acl->ngrants == ACL_MAX_GRANTS) {
-            q->err_msg = "An ACL may have at most 100 grants";
-            return -SE_INVALID_ARGUMENT;
-        }
+            return invalid_arg(q, "Argument format not recognized", hname, item);
+        if (acl->ngrants == ACL_MAX_GRANTS)
+            return invalid_arg(q, "An ACL may have at most 100 grants", hname, item);
         int rc;
         if (sv_caseeq_cstr(name, "id")) {
-            if (val.len >= 72 || (rc = canonical_known(q, val)) != 0)
-                return rc ? rc : -SE_INVALID_ARGUMENT;
+            if ((rc = canonical_known(q, val)) != 0)
+                return rc == -SE_INVALID_ARGUMENT ? invalid_arg(q, "Invalid id", "id", val) : rc;
             add_grant(acl, ACL_G_CANONICAL, arena_svdup(q->a, val), perm);
         } else if (sv_caseeq_cstr(name, "uri")) {
             enum acl_grantee t;
-            if ((rc = grantee_uri(val, &t)) != 0)
-                return rc;
+            if (grantee_uri(val, &t) != 0)
+                return invalid_arg(q, "Invalid group uri", "uri", val);
             add_grant(acl, t, NULL, perm);
         } else if (sv_caseeq_cstr(name, "emailAddress")) {
             char cid[72];
@@ -190,7 +202,7 @@ static int header_grants(rq_t *q, sv_t v, unsigned perm, acl_t *acl)
                 return rc;
             add_grant(acl, ACL_G_CANONICAL, cid, perm);
         } else {
-            return -SE_INVALID_ARGUMENT;
+            return invalid_arg(q, "Argument format not recognized", hname, item);
         }
     }
     return 0;
@@ -225,7 +237,7 @@ int acl_from_headers(rq_t *q, const char *owner_cid, const char *bucket_owner_ci
     for (size_t i = 0; i < 5; i++) {
         sv_t v = rq_header(q, gh[i].h);
         int rc;
-        if (v.p && (rc = header_grants(q, v, gh[i].perm, out)) != 0)
+        if (v.p && (rc = header_grants(q, gh[i].h, v, gh[i].perm, out)) != 0)
             return rc;
     }
     return 0;
@@ -536,7 +548,11 @@ static sv_t attr_of(const xml_node_t *n, const char *name)
     return SV_NULL;
 }
 
-/* <AccessControlPolicy> body -> acl; the Owner, when given, must be the resource's owner. */
+/* <AccessControlPolicy> body -> acl, validated as S3 does: the document needs its Owner and
+ * AccessControlList (MalformedACLError), an Owner/ID that is a canonical id (InvalidArgument
+ * "Invalid id") and is the resource's owner (AccessDenied: an ACL cannot change the owner),
+ * grants with a known Permission and grantee type (MalformedACLError), grantees that exist
+ * (InvalidArgument; UnresolvableGrantByEmailAddress). */
 static int acl_parse_xml(rq_t *q, const char *owner_cid, acl_t *out)
 {
     int rc;
@@ -545,16 +561,15 @@ static int acl_parse_xml(rq_t *q, const char *owner_cid, acl_t *out)
         return -SE_MALFORMED_ACL;
     acl_init(out, owner_cid);
     xml_node_t *owner = xml_child(root, "Owner");
-    if (owner) {
-        sv_t id = xml_child_text(owner, "ID");
-        if (!id.p)
-            return -SE_MALFORMED_ACL;
-        if (!sv_eq_cstr(sv_trim(id), owner_cid))
-            return -SE_ACCESS_DENIED; /* S3 does not let an ACL change the owner */
-    }
     xml_node_t *list = xml_child(root, "AccessControlList");
-    if (!list)
+    if (!owner || !list)
         return -SE_MALFORMED_ACL;
+    sv_t oid = sv_trim(xml_child_text(owner, "ID"));
+    if ((rc = canonical_known(q, oid)) != 0)
+        return rc == -SE_INVALID_ARGUMENT ? invalid_arg(q, "Invalid id", "CanonicalUser/ID", oid)
+                                          : rc;
+    if (!sv_eq_cstr(oid, owner_cid))
+        return -SE_ACCESS_DENIED; /* S3 does not let an ACL change the owner */
     for (xml_node_t *g = xml_child(list, "Grant"); g; g = xml_next_named(g)) {
         xml_node_t *ge = xml_child(g, "Grantee");
         sv_t perm = xml_child_text(g, "Permission");
@@ -568,13 +583,15 @@ static int acl_parse_xml(rq_t *q, const char *owner_cid, acl_t *out)
         sv_t email = xml_child_text(ge, "EmailAddress");
         if (sv_eq_cstr(type, "CanonicalUser") && id.p) {
             id = sv_trim(id);
-            if (id.len >= 72 || (rc = canonical_known(q, id)) != 0)
-                return rc ? rc : -SE_INVALID_ARGUMENT;
+            if ((rc = canonical_known(q, id)) != 0)
+                return rc == -SE_INVALID_ARGUMENT
+                           ? invalid_arg(q, "Invalid id", "CanonicalUser/ID", id)
+                           : rc;
             add_grant(out, ACL_G_CANONICAL, arena_svdup(q->a, id), p);
         } else if (sv_eq_cstr(type, "Group") && uri.p) {
             enum acl_grantee t;
             if (grantee_uri(sv_trim(uri), &t) != 0)
-                return -SE_INVALID_ARGUMENT;
+                return invalid_arg(q, "Invalid group uri", "Group/URI", sv_trim(uri));
             add_grant(out, t, NULL, p);
         } else if (sv_eq_cstr(type, "AmazonCustomerByEmail") && email.p) {
             char cid[72];
@@ -666,8 +683,29 @@ static int load_obj(rq_t *q, store_obj_t *o)
     bool present;
     sv_t vid = s3_param(&q->route, "versionId", &present);
     const char *version = present && vid.p ? arena_svdup(q->a, vid) : NULL;
+    memset(o, 0, sizeof *o);
     int rc = store_get(q->api->store, q->route.bucket, q->route.key, version, q->a, o, NULL);
     return rc;
+}
+
+/* The object asked for is a delete marker: 404 NoSuchKey for GetObjectAcl of the current
+ * version; 405 MethodNotAllowed for one asked for by version, and for PutObjectAcl (a marker has
+ * no ACL); both with x-amz-delete-marker and the marker's version id, as S3 answers. */
+static bool marker_error(rq_t *q, http_resp_t *resp, int rc, const store_obj_t *o,
+                         const char *method)
+{
+    if ((rc != -SE_NO_SUCH_KEY && rc != -SE_METHOD_NOT_ALLOWED) || !o->delete_marker)
+        return false;
+    if (rc == -SE_NO_SUCH_KEY && strcmp(method, "PUT") == 0)
+        rc = -SE_METHOD_NOT_ALLOWED;
+    if (rc == -SE_METHOD_NOT_ALLOWED)
+        q->err_extra = arena_sprintf(q->a, "<Method>%s</Method><ResourceType>DeleteMarker"
+                                           "</ResourceType>", method);
+    resp_error(q, resp, rc, NULL);
+    version_headers(q, resp, o->version_id, true);
+    if (rc == -SE_METHOD_NOT_ALLOWED)
+        resp_header(q, resp, "Allow", "DELETE");
+    return true;
 }
 
 void op_get_object_acl(rq_t *q, http_resp_t *resp)
@@ -675,6 +713,8 @@ void op_get_object_acl(rq_t *q, http_resp_t *resp)
     store_obj_t o;
     acl_t *acl = arena_calloc(q->a, 1, sizeof *acl);
     int rc = load_obj(q, &o);
+    if (marker_error(q, resp, rc, &o, "GET"))
+        return;
     if (!rc)
         rc = acl_object_get(q, &q->bucket, &o, acl);
     if (rc) {
@@ -692,6 +732,8 @@ void op_put_object_acl(rq_t *q, http_resp_t *resp)
     q->want_md5 = false;
     store_obj_t o;
     int rc = load_obj(q, &o);
+    if (marker_error(q, resp, rc, &o, "PUT"))
+        return;
     acl_t *cur = arena_calloc(q->a, 1, sizeof *cur), *acl = arena_calloc(q->a, 1, sizeof *acl);
     const char *bucket_cid = owner_cid_of_account(q, q->bucket.owner);
     if (!rc)

@@ -439,3 +439,86 @@ def test_bad_grant_headers(raw, s3, bucket, bob):
     r = raw.request("PUT", "/" + bucket, query=[("acl", "")], headers=hdrs)
     assert r.status == 200, r
     assert len(s3.get_bucket_acl(Bucket=bucket)["Grants"]) == 15
+
+
+def err_fields(r):
+    x = r.xml
+    return {c.tag.split("}")[-1]: c.text for c in x}
+
+
+def test_acl_validation_errors_as_s3_gives_them(raw, s3, bucket, bob):
+    object_writer(s3, bucket)
+    owner = s3.get_bucket_acl(Bucket=bucket)["Owner"]["ID"]
+
+    def put_body(body):
+        return raw.request("PUT", "/" + bucket, query=[("acl", "")], body=body.encode())
+
+    xsi = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+    grant = ('<Grant><Grantee %s xsi:type="%%s">%%s</Grantee><Permission>READ</Permission>'
+             '</Grant>' % xsi)
+    doc = ('<AccessControlPolicy><Owner><ID>%s</ID></Owner><AccessControlList>%s'
+           '</AccessControlList></AccessControlPolicy>')
+    # the Owner element is required; its ID must be a canonical id, and the resource's owner
+    r = put_body('<AccessControlPolicy><AccessControlList/></AccessControlPolicy>')
+    assert (r.status, r.error_code) == (400, "MalformedACLError"), r
+    r = put_body(doc % ("wrong-id", ""))
+    f = err_fields(r)
+    assert (r.status, f["Code"], f["Message"], f["ArgumentName"], f["ArgumentValue"]) == (
+        400, "InvalidArgument", "Invalid id", "CanonicalUser/ID", "wrong-id"), r
+    r = put_body(doc % (bob.canonical_id, ""))
+    assert (r.status, r.error_code) == (403, "AccessDenied"), r
+    # grantees
+    r = put_body(doc % (owner, grant % ("CanonicalUser", "<ID>%s</ID>" % ("0" * 64))))
+    f = err_fields(r)
+    assert (f["Code"], f["Message"], f["ArgumentName"]) == (
+        "InvalidArgument", "Invalid id", "CanonicalUser/ID"), r
+    r = put_body(doc % (owner, grant % ("Group", "<URI>http://example.com/g</URI>")))
+    f = err_fields(r)
+    assert (f["Code"], f["Message"], f["ArgumentName"]) == (
+        "InvalidArgument", "Invalid group uri", "Group/URI"), r
+    r = put_body(doc % (owner, grant % ("Nobody", "<ID>%s</ID>" % owner)))
+    assert (r.status, r.error_code) == (400, "MalformedACLError"), r
+    r = put_body(doc % (owner, grant % ("AmazonCustomerByEmail",
+                                        "<EmailAddress>no@example.invalid</EmailAddress>")))
+    assert (r.status, r.error_code) == (400, "UnresolvableGrantByEmailAddress"), r
+    r = put_body(doc % (owner, grant.replace("READ", "READ_ALL") % ("CanonicalUser",
+                                                                     "<ID>%s</ID>" % owner)))
+    assert (r.status, r.error_code) == (400, "MalformedACLError"), r
+    # header grants
+    for hv, msg, name in (('id="%s"' % ("0" * 64), "Invalid id", "id"),
+                          ('uri="http://example.com/g"', "Invalid group uri", "uri"),
+                          ('fakekey="1234"', "Argument format not recognized",
+                           "x-amz-grant-write")):
+        r = raw.request("PUT", "/" + bucket, query=[("acl", "")],
+                        headers={"x-amz-grant-write": hv})
+        f = err_fields(r)
+        assert (r.status, f["Code"], f["Message"], f["ArgumentName"]) == (
+            400, "InvalidArgument", msg, name), (hv, r)
+    # nothing changed, and a valid document still works
+    assert grants(s3.get_bucket_acl(Bucket=bucket)) == {(owner, "FULL_CONTROL")}
+    r = put_body(doc % (owner, grant % ("CanonicalUser", "<ID>%s</ID>" % bob.canonical_id)))
+    assert r.status == 200, r
+    assert grants(s3.get_bucket_acl(Bucket=bucket)) == {(bob.canonical_id, "READ")}
+
+
+def test_object_acl_of_a_delete_marker(raw, s3, bucket):
+    object_writer(s3, bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"v")["VersionId"]
+    marker = s3.delete_object(Bucket=bucket, Key="k")["VersionId"]
+    path = "/%s/k" % bucket
+    cases = ((("GET", []), 404, "NoSuchKey"),
+             (("PUT", []), 405, "MethodNotAllowed"),
+             (("GET", [("versionId", marker)]), 405, "MethodNotAllowed"),
+             (("PUT", [("versionId", marker)]), 405, "MethodNotAllowed"))
+    for (method, q), status, code in cases:
+        r = raw.request(method, path, query=[("acl", "")] + q,
+                        headers={"x-amz-acl": "public-read"} if method == "PUT" else None)
+        assert (r.status, r.error_code) == (status, code), (method, q, r)
+        assert r.header("x-amz-delete-marker") == "true" and r.header("x-amz-version-id") == marker
+        if status == 405:
+            f = err_fields(r)
+            assert (f["Method"], f["ResourceType"]) == (method, "DeleteMarker"), r
+    # the version under the marker keeps its own ACL
+    s3.put_object_acl(Bucket=bucket, Key="k", VersionId=v1, ACL="public-read")
+    assert (ALL_USERS, "READ") in grants(s3.get_object_acl(Bucket=bucket, Key="k", VersionId=v1))
