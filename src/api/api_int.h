@@ -50,7 +50,11 @@ typedef struct rq_principal {
     const kv_t *session_tags; /* STS session tags (sealed in the token); for aws:PrincipalTag
                                * they override the role's tags of the same key */
     size_t nsession_tags;
+    /* Managed session policies (AssumeRole PolicyArns): their documents as of AssumeRole */
+    const char *const *managed_session_policies;
+    size_t nmanaged_session_policies;
 } rq_principal_t;
+#define RQ_MAX_MANAGED_SESSION_POLICIES 10
 
 typedef struct rq {
     api_t *api;

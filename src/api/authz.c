@@ -551,7 +551,8 @@ static void who_of(rq_t *q, who_t *w)
 struct authz_rq {
     bool loaded, broken;
     const ident_t *id; /* NULL: root or anonymous */
-    policy_t *session;
+    policy_t *session[1 + RQ_MAX_MANAGED_SESSION_POLICIES]; /* inline, then managed */
+    size_t nsession;
     kv_t *tags; /* aws:PrincipalTag: the user's or role's tags, session tags overriding */
     size_t ntags;
 };
@@ -560,7 +561,8 @@ static void authz_rq_free(void *arg)
 {
     struct authz_rq *r = arg;
     ident_release(r->id);
-    policy_unref(r->session);
+    for (size_t i = 0; i < r->nsession; i++)
+        policy_unref(r->session[i]);
 }
 
 static struct authz_rq *identity_of(rq_t *q, const who_t *w)
@@ -599,11 +601,21 @@ static struct authz_rq *identity_of(rq_t *q, const who_t *w)
         if (!shadowed)
             r->tags[r->ntags++] = r->id->tags[i];
     }
-    if (p->session_policy && *p->session_policy) {
+    /* Session policies: the inline one and the managed ones (PolicyArns), each of which must
+     * allow (the engine intersects them; never more than AWS grants). Managed documents are
+     * identity documents in size. */
+    for (size_t i = 0; i <= p->nmanaged_session_policies && i < 1 + RQ_MAX_MANAGED_SESSION_POLICIES;
+         i++) {
+        const char *doc = i == 0 ? p->session_policy : p->managed_session_policies[i - 1];
         char err[128];
-        if (policy_parse(p->session_policy, strlen(p->session_policy), POLICY_SESSION,
-                         &r->session, err, sizeof err) != 0)
+        if (!doc || !*doc)
+            continue;
+        if (policy_parse(doc, strlen(doc), i == 0 ? POLICY_SESSION : POLICY_IDENTITY,
+                         &r->session[r->nsession], err, sizeof err) != 0) {
             r->broken = true;
+            break;
+        }
+        r->nsession++;
     }
     if (r->broken)
         log_warn("req=%s authz: identity policies of %s unusable; denying", q->reqid,
@@ -627,14 +639,13 @@ static void ctx_principal(const who_t *w, const struct authz_rq *r, policy_ctx_t
     }
 }
 
-/* The identity side's policy set: identity policies, boundary, session policy. */
-static policy_set_t identity_set(const struct authz_rq *r, const policy_t **sess,
-                                 const policy_t *resource)
+/* The identity side's policy set: identity policies, boundary, session policies. */
+static policy_set_t identity_set(const struct authz_rq *r, const policy_t *resource)
 {
-    *sess = r->session;
     return (policy_set_t){r->id ? (const policy_t *const *)r->id->identity : NULL,
                           r->id ? r->id->nidentity : 0, r->id ? r->id->boundary : NULL,
-                          *sess ? sess : NULL, *sess ? 1 : 0, resource};
+                          r->nsession ? (const policy_t *const *)r->session : NULL, r->nsession,
+                          resource};
 }
 
 static size_t global_keys(rq_t *q, policy_key_t *keys, size_t cap);
@@ -678,8 +689,7 @@ static bool principal_allows(rq_t *q, const who_t *w, const char *action, const 
         .nkeys = nkeys,
     };
     ctx_principal(w, r, &ctx);
-    const policy_t *sess;
-    policy_set_t set = identity_set(r, &sess, rpol);
+    policy_set_t set = identity_set(r, rpol);
     /* A trust policy must itself allow the caller, whoever it is (also the root user of the
      * role's account); then the caller's own side decides as for any resource policy. */
     enum policy_decision td = trust ? policy_eval(rpol, &ctx) : POLICY_ALLOW;
@@ -694,7 +704,13 @@ static bool principal_allows(rq_t *q, const who_t *w, const char *action, const 
         id_allow |= d == POLICY_ALLOW;
     }
     enum policy_decision bd = set.boundary ? policy_eval(set.boundary, &ctx) : POLICY_ALLOW;
-    enum policy_decision sd = sess ? policy_eval(sess, &ctx) : POLICY_ALLOW;
+    enum policy_decision sd = POLICY_ALLOW;
+    for (size_t i = 0; i < set.nsession && sd != POLICY_DENY; i++) {
+        enum policy_decision d = policy_eval(set.session[i], &ctx);
+        sd = d == POLICY_ALLOW && sd == POLICY_ALLOW ? POLICY_ALLOW
+             : d == POLICY_DENY                      ? POLICY_DENY
+                                                     : POLICY_NO_MATCH;
+    }
     if (wy == AUTHZ_WHY_NONE && bd == POLICY_DENY)
         wy = AUTHZ_WHY_BOUNDARY_DENY;
     if (wy == AUTHZ_WHY_NONE && sd == POLICY_DENY)
@@ -1145,7 +1161,6 @@ static int check(rq_t *q, const char *action_c, const store_bucket_t *b, sv_t ke
         .lookup = az_lookup,
         .lookup_arg = &lk,
     };
-    const policy_t *sess = NULL;
     policy_set_t set = {NULL, 0, NULL, NULL, 0, bp};
     if (w.type == PRINCIPAL_USER || w.type == PRINCIPAL_ASSUMED_ROLE) {
         struct authz_rq *r = identity_of(q, &w);
@@ -1153,7 +1168,7 @@ static int check(rq_t *q, const char *action_c, const store_bucket_t *b, sv_t ke
             policy_unref(bp);
             return deny(q, action_c, resource, "identity or session policy unusable");
         }
-        set = identity_set(r, &sess, bp);
+        set = identity_set(r, bp);
         ctx.principal_tags = r->tags;
         ctx.nprincipal_tags = r->ntags;
     }

@@ -126,6 +126,14 @@ int sts_session_auth(rq_t *q, access_key_t *k)
     }
     p->session_tags = kv;
     json_decref(tags);
+    json_t *docs = json_object_get(rec, "policy_docs");
+    size_t nd = json_array_size(docs);
+    const char **pd = arena_calloc(q->a, nd ? nd : 1, sizeof *pd);
+    json_t *d;
+    json_array_foreach(docs, i, d)
+        if (json_is_string(d) && p->nmanaged_session_policies < RQ_MAX_MANAGED_SESSION_POLICIES)
+            pd[p->nmanaged_session_policies++] = arena_svdup(q->a, sv_from_cstr(json_string_value(d)));
+    p->managed_session_policies = pd;
 out:
     json_decref(rec);
     return rc;
@@ -375,10 +383,16 @@ static int assume_role(qctx_t *c)
     if ((rc = session_tags(c, &tags, &ntags, &tags_json)) != 0)
         return rc;
     json_t *arns = json_array();
-    for (size_t i = 1; i <= 10; i++) {
+    for (size_t i = 1;; i++) {
         sv_t a = form_getf(&c->form, "PolicyArns.member.%zu.arn", i);
         if (!a.p)
             break;
+        if (i > RQ_MAX_MANAGED_SESSION_POLICIES || a.len < 20 || a.len > 2048) {
+            json_decref(arns);
+            return qfail(c, QE_VALIDATION, "1 validation error detected: Value at 'policyArns' "
+                                           "failed to satisfy constraint: at most %d ARNs of "
+                                           "20-2048 characters", RQ_MAX_MANAGED_SESSION_POLICIES);
+        }
         json_array_append_new(arns, json_stringn(a.p, a.len));
     }
 
@@ -442,6 +456,26 @@ static int assume_role(qctx_t *c)
         rc = -QE_ACCESS_DENIED;
         goto denied;
     }
+    /* Managed session policies: policies of the role's account, their default versions as of
+     * now, kept with the session. */
+    json_t *pdocs = json_array();
+    size_t ai;
+    json_t *av;
+    json_array_foreach(arns, ai, av) {
+        char *doc = NULL;
+        int drc = iam_managed_policy_doc(STORE(c), acct, json_string_value(av), &doc);
+        if (drc == 0)
+            json_array_append_new(pdocs, json_string(doc));
+        free(doc);
+        if (drc) {
+            json_decref(pdocs);
+            rc = drc == -ENOENT ? qfail(c, QE_MALFORMED_POLICY, "Policy %.512s does not exist or "
+                                                                "is not attachable.",
+                                        json_string_value(av))
+                                : qfail(c, QE_SERVICE_FAILURE, "internal error");
+            goto out;
+        }
+    }
     int64_t max = json_integer_value(json_object_get(role, "max_session"));
     if (max < 3600)
         max = 3600;
@@ -451,8 +485,10 @@ static int assume_role(qctx_t *c)
                        chained ? "The requested DurationSeconds exceeds the 1 hour session limit "
                                  "for roles assumed by role chaining."
                                : "The requested DurationSeconds exceeds the MaxSessionDuration "
-                                 "set for this role.")) != 0)
+                                 "set for this role.")) != 0) {
+        json_decref(pdocs);
         goto out;
+    }
 
     const char *rname = iam_str(role, "name");
     char *sarn = arena_sprintf(q->a, "arn:aws:sts::%s:assumed-role/%s/%s", acct, rname, sname);
@@ -467,6 +503,7 @@ static int assume_role(qctx_t *c)
                             arn, "tags", jtags, "policy_arns", arns, "caller", p->arn);
     if (policy)
         json_object_set_new(rec, "policy", json_string(policy));
+    json_object_set_new(rec, "policy_docs", pdocs);
     issued_t is;
     rc = issue(c, rec, acct, d, tags_json, &is);
     json_decref(rec);

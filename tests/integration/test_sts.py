@@ -462,3 +462,26 @@ def test_role_session_cannot_get_session_token(sts, role, server):
     denied(tsts.get_session_token)
     # GetCallerIdentity needs no permission at all
     assert tsts.get_caller_identity()["Arn"].endswith("/gst")
+
+
+def test_managed_session_policies(sts, iam, server, account_id):
+    """PolicyArns: managed policies of the role's account narrow the session like an inline
+    session policy (each session policy must allow)."""
+    root = "arn:aws:iam::%s:root" % account_id
+    name = unique_name("mp")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust(root))["Role"]
+    iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(
+        allow(["s3:ListAllMyBuckets", "iam:GetRole"])))
+    mp = iam.create_policy(PolicyName=unique_name("sp"),
+                           PolicyDocument=json.dumps(allow("iam:GetRole")))["Policy"]
+    c = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1",
+                        PolicyArns=[{"arn": mp["Arn"]}])["Credentials"]
+    _, s3c, iamc = creds_clients(server.endpoint, c)
+    assert iamc.get_role(RoleName=name)["Role"]["RoleName"] == name
+    with pytest.raises(ClientError) as e:
+        s3c.list_buckets()
+    assert client_error(e) == (403, "AccessDenied")
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1", PolicyArns=[
+            {"arn": "arn:aws:iam::%s:policy/%s" % (account_id, unique_name("none"))}])
+    assert client_error(e) == (400, "MalformedPolicyDocument")
