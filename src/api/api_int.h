@@ -70,6 +70,9 @@ typedef struct rq {
     sigv4_result_t sigres;
     bool anonymous;
     bool sigv2; /* authenticated with Signature Version 2 (auth/sigv2.h) */
+    void *postctx; /* POST Object: the form being parsed (api/s3_post.c) */
+    int last_rc;          /* the last error response built (rq_last_error) */
+    const char *last_msg;
     account_t acct;
     /* the addressed bucket, when the op has one and it exists */
     store_bucket_t bucket;
@@ -122,6 +125,8 @@ typedef struct rq {
 
 /* Responses */
 void resp_error(rq_t *q, http_resp_t *resp, int rc, const char *msg /* NULL: default */);
+/* The code and message of the last error response resp_error() built (0/NULL: none). */
+int rq_last_error(const rq_t *q, const char **msg);
 void resp_xml(rq_t *q, http_resp_t *resp, int status, buf_t *xml /* consumed */);
 void resp_empty(rq_t *q, http_resp_t *resp, int status);
 void resp_header(rq_t *q, http_resp_t *resp, const char *name, const char *value);
@@ -222,5 +227,20 @@ int sts_session_auth(rq_t *q, access_key_t *k);
 /* Shared helpers */
 bool storage_class_valid(sv_t c);
 void fmt_etag(const char *etag, char *out /* >= 80 */);
+
+/* ---- request.c pieces other handlers reuse ----------------------------------------------- */
+/* The access key's record (long-term, or STS session with q->sig.security_token). */
+int rq_lookup_key(rq_t *q, bool temporary, access_key_t *k);
+/* After a verified signature: the key's account and principal (q->acct, q->principal). */
+int rq_auth_principal(rq_t *q, const access_key_t *k, bool temporary);
+int rq_body_setup(rq_t *q, enum body_mode mode, uint64_t max_size);
+int rq_sse_check(rq_t *q, const char **msg);
+bool utf8_valid(sv_t s);
+
+/* POST Object (api/s3_post.c): begin answers HTTP_RESPOND or HTTP_WANT_BODY; the body goes
+ * to feed; end commits and answers. */
+int post_object_begin(rq_t *q, http_resp_t *resp);
+int post_object_feed(rq_t *q, const char *p, size_t n);
+void post_object_end(rq_t *q, http_resp_t *resp);
 
 #endif

@@ -98,6 +98,8 @@ void resp_empty(rq_t *q, http_resp_t *resp, int status)
 
 void resp_error(rq_t *q, http_resp_t *resp, int rc, const char *msg)
 {
+    q->last_rc = rc;
+    q->last_msg = msg;
     if (q->svc != SVC_S3) { /* IAM and STS answer in the Query protocol's error shape */
         query_error(q, resp, rc, msg);
         return;
@@ -190,6 +192,7 @@ static const struct op_desc *op_lookup(enum s3_op op)
         [S3_OP_GET_OBJECT_ACL] = {op_get_object_acl, NULL, true},
         [S3_OP_PUT_OBJECT_ACL] = {NULL, op_put_object_acl, true},
         [S3_OP_CREATE_MULTIPART] = {NULL, op_create_multipart, true},
+        [S3_OP_POST_OBJECT] = {NULL, post_object_end, true},
         [S3_OP_UPLOAD_PART] = {NULL, upload_part_end, true},
         [S3_OP_UPLOAD_PART_COPY] = {NULL, op_upload_part_copy, true},
         [S3_OP_COMPLETE_MULTIPART] = {NULL, op_complete_multipart, true},
@@ -457,7 +460,7 @@ static int fail_msg(rq_t *q, http_resp_t *resp, int rc, const char *msg)
     return HTTP_RESPOND;
 }
 
-static bool utf8_valid(sv_t s)
+bool utf8_valid(sv_t s)
 {
     const unsigned char *p = (const unsigned char *)s.p;
     size_t i = 0, n = s.len;
@@ -688,6 +691,10 @@ static int api_begin(void *ud, http_req_t *hr, http_resp_t *resp)
         else
             return fail(q, resp, rc);
     }
+    /* POST Object: credentials, policy and headers are form fields; it authenticates and
+     * authorizes when the file part begins (api/s3_post.c). */
+    if (q->op == S3_OP_POST_OBJECT)
+        return post_object_begin(q, resp);
     /* Authorization (api/authz.c): bucket policy, ACLs, Block Public Access and the
      * principal's own policies; anonymous requests are evaluated as the anonymous principal. */
     if ((rc = authz_request(q)) != 0)
@@ -719,6 +726,8 @@ static int api_begin(void *ud, http_req_t *hr, http_resp_t *resp)
 
 static int feed(rq_t *q, const char *p, size_t n)
 {
+    if (q->postctx)
+        return post_object_feed(q, p, n);
     if (q->check_sha256)
         digest_update(&q->sha256, p, n);
     if (q->chunked)
@@ -776,4 +785,38 @@ void api_http_handler(api_t *api, http_handler_t *out)
     out->end = api_end;
     out->done = api_done;
     out->ud = api;
+}
+
+/* ---- pieces for other handlers (api_int.h) ------------------------------------------------ */
+
+int rq_last_error(const rq_t *q, const char **msg)
+{
+    if (msg)
+        *msg = q->last_msg;
+    return q->last_rc;
+}
+
+int rq_lookup_key(rq_t *q, bool temporary, access_key_t *k)
+{
+    return lookup_key(q, temporary, k);
+}
+
+int rq_auth_principal(rq_t *q, const access_key_t *k, bool temporary)
+{
+    int rc;
+    if ((rc = accounts_get(q->api->store, sv_from_cstr(k->account_id), &q->acct)) != 0)
+        return rc == -ENOENT ? -SE_INVALID_ACCESS_KEY : rc;
+    if (!temporary && (rc = iam_principal_for_key(q, k)) != 0)
+        return rc;
+    return 0;
+}
+
+int rq_body_setup(rq_t *q, enum body_mode mode, uint64_t max_size)
+{
+    return body_setup(q, mode, max_size);
+}
+
+int rq_sse_check(rq_t *q, const char **msg)
+{
+    return sse_check(q, msg);
 }

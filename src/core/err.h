@@ -30,6 +30,14 @@
       "Your proposed upload exceeds the maximum allowed size")                                    \
     X(ENTITY_TOO_SMALL, "EntityTooSmall", 400,                                                     \
       "Your proposed upload is smaller than the minimum allowed object size.")                    \
+    X(MALFORMED_POST_REQUEST, "MalformedPOSTRequest", 400,                                         \
+      "The body of your POST request is not well-formed multipart/form-data.")                     \
+    X(POST_FILE_COUNT, "IncorrectNumberOfFilesInPostRequest", 400,                                 \
+      "POST requires exactly one file upload per request.")                                        \
+    X(INVALID_POLICY_DOCUMENT, "InvalidPolicyDocument", 400,                                       \
+      "Invalid Policy: Invalid JSON.")                                                             \
+    X(MAX_POST_PRE_DATA, "MaxPostPreDataLengthExceeded", 400,                                      \
+      "Your POST request fields preceeding the upload file was too large.")                        \
     X(EXPIRED_TOKEN, "ExpiredToken", 400, "The provided token has expired.")                       \
     X(ILLEGAL_LOCATION, "IllegalLocationConstraintException", 400,                                 \
       "The unspecified location constraint is incompatible for the region specific endpoint "     \
