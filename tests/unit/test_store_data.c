@@ -1,6 +1,8 @@
 /* Tests for data-file writing (src/store/local/data.c, ls_dw_*): whatever the pieces the body
  * arrives in and whatever the size hint, the file holds the header, then each segment's
- * payload followed by its CRC, exactly as the reader (ls_data_read_seg) expects. */
+ * payload followed by its CRC, exactly as the reader (ls_data_read_seg) expects.
+ * And for the trimming of the index map's resident set (gc.c, ls_map_trim): the map's pages
+ * leave the process's resident set and every object reads back the same afterwards. */
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
@@ -10,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/arena.h"
 #include "core/log.h"
 #include "store/local/local_int.h"
 #include "store/store.h"
@@ -109,6 +112,115 @@ TEST(test_dw_layouts)
     store_close(s);
 }
 
+/* Rss (bytes) of this process's mappings of DIR/index/data.mdb, from /proc/self/smaps. */
+static long long map_rss(const char *dir)
+{
+    char want[256], line[4352];
+    snprintf(want, sizeof want, "%s/index/data.mdb", dir);
+    FILE *f = fopen("/proc/self/smaps", "re");
+    if (!f)
+        return -1;
+    long long kib = 0, v;
+    int in = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        size_t ll = strlen(line), wl = strlen(want);
+        if (strchr(line, '-') && strchr(line, ':') && line[0] != ' ' &&
+            sscanf(line, "%*x-%*x %*s %*x %*x:%*x %lld", &v) == 1)
+            in = ll >= wl && strcmp(line + ll - wl, want) == 0;
+        else if (in && sscanf(line, "Rss: %lld kB", &v) == 1)
+            kib += v;
+    }
+    fclose(f);
+    return kib * 1024;
+}
+
+static int put_small(store_t *s, const char *key, const uint8_t *data, size_t n)
+{
+    store_put_t *p;
+    int rc = store_put_begin(s, SV("t"), sv_from_cstr(key), n, &p);
+    if (rc < 0)
+        return rc;
+    if ((rc = store_put_write(p, data, n)) < 0) {
+        store_put_abort(p);
+        return rc;
+    }
+    store_obj_t m = {0};
+    snprintf(m.etag, sizeof m.etag, "e");
+    snprintf(m.storage_class, sizeof m.storage_class, "STANDARD");
+    return store_put_commit(p, &m, NULL);
+}
+
+/* 1 if key reads back as data[0..n) */
+static int reads_back(store_t *s, const char *key, const uint8_t *data, size_t n)
+{
+    arena_t *a = arena_new();
+    store_obj_t o;
+    store_read_t *rd;
+    int ok = 0;
+    if (store_get(s, SV("t"), sv_from_cstr(key), NULL, a, &o, &rd) == 0) {
+        uint8_t *b = malloc(n + 1);
+        ok = o.size == n && store_read(rd, 0, b, n + 1) == (ssize_t)n && memcmp(b, data, n) == 0;
+        free(b);
+        store_read_close(rd);
+    }
+    arena_free(a);
+    return ok;
+}
+
+TEST(test_map_trim)
+{
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/m", root);
+    store_opts_t o = {.dir = dir, .map_size = (size_t)1 << 28};
+    store_t *s = NULL;
+    CHECK_EQ_INT(store_open(&o, &s), 0);
+    if (!s)
+        return;
+    store_bucket_t b = {0};
+    snprintf(b.name, sizeof b.name, "t");
+    snprintf(b.owner, sizeof b.owner, "acct1");
+    CHECK_EQ_INT(store_bucket_create(s, &b), 0);
+    enum { N = 1500, SZ = 4096 }; /* inline objects: their bytes live in the index */
+    uint8_t *data = malloc((size_t)N * SZ);
+    fill(data, (size_t)N * SZ, 7);
+    char key[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "k%05d", i);
+        CHECK_EQ_INT(put_small(s, key, data + (size_t)i * SZ, SZ), 0);
+    }
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "k%05d", i);
+        bad += !reads_back(s, key, data + (size_t)i * SZ, SZ);
+    }
+    CHECK_EQ_INT(bad, 0);
+    long long before = map_rss(dir);
+    CHECK(before >= (long long)N * SZ); /* every value was read through the map */
+    CHECK_EQ_INT(ls_map_trim(s), 0);
+    long long after = map_rss(dir);
+    /* nothing else reads the index now (the GC thread may, a page or two) */
+    CHECK(after >= 0 && after <= 64 * 1024);
+    if (after > 64 * 1024)
+        fprintf(stderr, "map rss before %lld after %lld\n", before, after);
+    bad = 0; /* and every object still reads back, through fresh faults of the same pages */
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "k%05d", i);
+        bad += !reads_back(s, key, data + (size_t)i * SZ, SZ);
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(map_rss(dir) >= (long long)N * SZ);
+    /* and writes after a trim land where readers see them */
+    fill(data, SZ, 99);
+    CHECK_EQ_INT(put_small(s, "k00000", data, SZ), 0);
+    CHECK_EQ_INT(ls_map_trim(s), 0);
+    CHECK(reads_back(s, "k00000", data, SZ));
+    free(data);
+    store_close(s);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -118,6 +230,7 @@ int main(void)
         return 1;
     }
     RUN(test_dw_layouts);
+    RUN(test_map_trim);
     nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     return t_summary("store_data");
 }

@@ -10,11 +10,26 @@
  * a file that nothing references. The refs database lists every file the index knows (live or
  * queued), so one walk of data/ finds the orphans. It runs before the committer starts, so no
  * put is in flight; its cost is one readdir per data directory (see docs/store.md).
+ *
+ * The index map's resident set: LMDB maps data.mdb read-only and shared (no MDB_WRITEMAP; it
+ * writes the file with pwrite), and every page a reader or the committer has looked at stays
+ * mapped, so the server's RSS grows with the part of the index it has touched (tens of MiB
+ * after minutes of small-object traffic: inline objects live in the index). Those are page-cache
+ * pages, but they are the process's resident set all the same. Each GC tick reads RssFile from
+ * /proc/self/status and, above LS_MAP_RSS_BUDGET, drops the map's page-table entries
+ * (madvise MADV_DONTNEED over the file's length). That is safe for a shared file mapping:
+ * nothing private is discarded, the pages stay in the page cache, and the next touch of one
+ * is a minor fault that maps the same page again (readers in flight included: committed pages
+ * do not change while a reader can see them). With MDB_WRITEMAP it is not done.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -96,6 +111,79 @@ static int gc_step(store_t *s)
     return (int)n;
 }
 
+/* ---- the index map's resident set ------------------------------------------------------- */
+/* The process's RssFile in bytes, or 0 if unknown. */
+static size_t rss_file(void)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f)
+        return 0;
+    char line[256];
+    size_t kib = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "RssFile: %zu kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib * 1024;
+}
+
+/* Finds LMDB's mapping of data.mdb (the one whose inode is the env's file) in /proc/self/maps:
+ * the library does not give its address (MDB_envinfo.me_mapaddr is set only for FIXEDMAP). */
+static int map_find(store_t *s)
+{
+    mdb_filehandle_t fd;
+    struct stat st;
+    if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) < 0)
+        return -ENOTSUP;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return -errno;
+    char line[4352];
+    int rc = -ENOTSUP;
+    while (fgets(line, sizeof line, f)) {
+        uintptr_t lo, hi;
+        unsigned long long off, ino;
+        unsigned dmaj, dmin;
+        char perms[8];
+        if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %x:%x %llu", &lo, &hi, perms, &off,
+                   &dmaj, &dmin, &ino) != 7)
+            continue;
+        /* read-only and shared, as LMDB maps without MDB_WRITEMAP: nothing in it is private
+         * or dirty, so dropping its page-table entries loses nothing */
+        if (ino == (unsigned long long)st.st_ino && off == 0 && major(st.st_dev) == dmaj &&
+            minor(st.st_dev) == dmin && strcmp(perms, "r--s") == 0 && hi - lo > s->map_len) {
+            s->map_base = (uint8_t *)lo;
+            s->map_len = hi - lo;
+            rc = 0;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int ls_map_trim(store_t *s)
+{
+    unsigned flags;
+    if (mdb_env_get_flags(s->env, &flags) != 0 || (flags & MDB_WRITEMAP))
+        return -ENOTSUP;
+    if (!s->map_base) {
+        int rc = map_find(s);
+        if (rc < 0)
+            return rc;
+    }
+    /* only the file's pages can be mapped (the rest of the map is beyond EOF) */
+    mdb_filehandle_t fd;
+    struct stat st;
+    if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) < 0)
+        return -ENOTSUP;
+    size_t len = (size_t)st.st_size < s->map_len ? (size_t)st.st_size : s->map_len;
+    long pg = sysconf(_SC_PAGESIZE);
+    len = (len + (size_t)pg - 1) / (size_t)pg * (size_t)pg;
+    if (len && madvise(s->map_base, len, MADV_DONTNEED) < 0)
+        return -errno;
+    return 0;
+}
+
 static void *gc_main(void *arg)
 {
     store_t *s = arg;
@@ -110,6 +198,8 @@ static void *gc_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         while (gc_step(s) == GC_STEP)
             ;
+        if (!s->map_trim_off && rss_file() > LS_MAP_RSS_BUDGET && ls_map_trim(s) == -ENOTSUP)
+            s->map_trim_off = true; /* WRITEMAP or no map found: do not look again */
         pthread_mutex_lock(&s->mu);
         s->gc_done = kick;
         pthread_cond_broadcast(&s->cv_gc);

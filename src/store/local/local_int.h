@@ -126,6 +126,10 @@ struct store {
     pthread_cond_t cv_gc;
     uint64_t gc_kicks, gc_done;
     bool gc_stopping;
+    /* LMDB's read-only map of data.mdb (found in /proc/self/maps; gc.c trims it) */
+    uint8_t *map_base;
+    size_t map_len;
+    bool map_trim_off;
     /* stats (under mu, except list_steps) */
     store_local_stats_t st;
     _Atomic uint64_t list_steps;
@@ -249,6 +253,13 @@ int ls_gc_queue(store_t *s, MDB_txn *txn, const uint8_t id[LS_ID_LEN]);
 /* Queues every data file of a layout (none for inline, one file, or each part of a
  * manifest). Use it wherever a record's data is dropped. */
 int ls_gc_layout(store_t *s, MDB_txn *txn, const ls_layout_t *l);
+/* The index map's resident set (gc.c): every index page looked at stays mapped, so the GC
+ * thread unmaps them all (the page cache keeps them) when the process's RssFile exceeds
+ * LS_MAP_RSS_BUDGET. ls_map_trim does it now: 0, or -ENOTSUP (MDB_WRITEMAP, no map found). */
+#ifndef LS_MAP_RSS_BUDGET
+#define LS_MAP_RSS_BUDGET ((size_t)32 << 20)
+#endif
+int ls_map_trim(store_t *s);
 
 /* A put in progress (local.c; a part is one too). */
 struct store_put {
