@@ -580,19 +580,15 @@ def test_s3api_not_yet_answer_not_implemented(server, s3, bucket):
             if got != (501, "NotImplemented"):
                 wrong.append("%s: %s %s (expected 501 NotImplemented; implemented now? update "
                              "docs/compatibility.md)" % (name, got[0], got[1]))
-    # POST Object (browser-form upload) has no CLI command; a plain multipart/form-data POST
+    # POST Object (browser-form upload) works now: test_post_object.py; an anonymous form
+    # to a private bucket is refused without storing anything
     body = (b"--XX\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nform.txt\r\n"
             b"--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n"
             b"Content-Type: text/plain\r\n\r\nform data\r\n--XX--\r\n")
     req = urllib.request.Request("%s/%s" % (server.endpoint, bucket), data=body, method="POST",
                                  headers={"Content-Type": "multipart/form-data; boundary=XX"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            wrong.append("POST Object: %s (implemented now? update docs/compatibility.md)"
-                         % r.status)
-    except urllib.error.HTTPError as e:
-        if e.code != 501 or b"NotImplemented" not in e.read():
-            wrong.append("POST Object: %s (expected 501 NotImplemented; implemented now? "
-                         "update docs/compatibility.md)" % e.code)
+    with pytest.raises(urllib.error.HTTPError) as ei:
+        urllib.request.urlopen(req, timeout=30)
+    assert ei.value.code == 403 and b"AccessDenied" in ei.value.read()
     assert not wrong, "\n".join(wrong)
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"k"    # state untouched
