@@ -94,6 +94,7 @@ typedef struct rq {
     cksum_t cksum;     /* the x-amz-checksum-* algorithm sent or announced in the trailer */
     sv_t cksum_expect; /* header value, or empty when it comes in the trailer */
     bool cksum_trailer;
+    bool cksum_compute; /* no value sent: the body's checksum is only computed (body_checksum_compute) */
     store_put_t *put;
     int err; /* sticky body error */
     void *opctx; /* the operation's own state between begin and end */
@@ -163,8 +164,14 @@ void put_object_end(rq_t *q, http_resp_t *resp);
 /* Decoded payload sink for the body pipeline (object data or buffered XML). */
 int body_sink(void *ctx, const char *p, size_t n);
 /* Server-side copy (CopyObject, UploadPartCopy): streams len bytes of rd from offset first
- * into p through a bounded buffer, and the MD5 of those bytes into md5. 0 or the error. */
-int copy_stream(store_read_t *rd, uint64_t first, uint64_t len, store_put_t *p, uint8_t md5[16]);
+ * into p through a bounded buffer, and the MD5 of those bytes into md5 (and into ck, an
+ * initialised additional checksum, when not NULL). 0 or the error. */
+int copy_stream(store_read_t *rd, uint64_t first, uint64_t len, store_put_t *p, uint8_t md5[16],
+                cksum_t *ck);
+/* The body carries no additional checksum but its value in algorithm a is wanted (UploadPart
+ * of a FULL_OBJECT upload): computed as the body streams, left in q->cksum_expect by the end
+ * like a verified one. Call before any body byte arrives. */
+void body_checksum_compute(rq_t *q, enum cksum_algo a);
 /* Finishes the body's MD5 (into out, if not NULL) and checks it against Content-MD5:
  * -SE_INVALID_DIGEST (not 16 bytes of base64), -SE_BAD_DIGEST (mismatch). required: the
  * request must carry Content-MD5 or an additional checksum (verified by then), as AWS demands
@@ -205,7 +212,8 @@ void op_get_object_attributes(rq_t *q, http_resp_t *resp);
 /* x-amz-tagging (PutObject, CopyObject with REPLACE, CreateMultipartUpload) -> meta->tags
  * (arena). 0, or a negative S3 error with q->err_msg / q->err_extra set for resp_error(). */
 int tagging_from_header(rq_t *q, store_obj_t *meta);
-/* "FULL_OBJECT", or "COMPOSITE" for a multipart composite value ("...-N"). */
+/* The object's checksum type: as recorded, else "COMPOSITE" for a multipart composite value
+ * ("...-N") and "FULL_OBJECT" otherwise. */
 const char *checksum_type_of(const store_obj_t *o);
 
 /* Admin API (api/admin.c): paths under /_strata/admin/, root account only. */

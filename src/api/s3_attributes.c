@@ -3,10 +3,12 @@
  * x-amz-object-attributes lists what to return (ETag, Checksum, ObjectParts, StorageClass,
  * ObjectSize; comma-separated, any order, case-sensitive as on S3). The answer is the
  * GetObjectAttributesResponse document in S3's element order; the ETag there has no quotes.
- * ObjectParts appears only for multipart objects: PartsCount (from the "-N" ETag), and the
- * Part list only when the object has an additional checksum, as S3 does for general purpose
- * buckets. Per-part checksums of completed uploads are not yet kept by the store, so the Part
- * list is left out for now (docs/checksums.md, "Known gaps").
+ * ObjectParts appears only for multipart objects: PartsCount (from the "-N" ETag), and, for an
+ * object with a COMPOSITE additional checksum, a page of its parts as ListParts gives them
+ * (PartNumber, Size, Checksum<ALGO>; x-amz-max-parts, x-amz-part-number-marker), read from the
+ * manifest with the object (store_get_parts). S3 lists no parts for objects without a checksum
+ * or with a FULL_OBJECT one (general purpose buckets). The Checksum element of a composite
+ * value has no "-N" suffix there (unlike GET/HEAD's header), as on S3.
  */
 #include "api/api_int.h"
 #include "core/clock.h"
@@ -60,15 +62,41 @@ static unsigned long etag_parts(const char *etag)
     return d ? strtoul(d + 1, NULL, 10) : 0;
 }
 
-/* The Checksum element's child for an algorithm name ("CRC32" -> "ChecksumCRC32"). */
+/* The Checksum element: the value (a composite one without its "-N") and its type. */
 static void checksum_xml(buf_t *b, const store_obj_t *o)
 {
     char el[32];
     snprintf(el, sizeof el, "Checksum%s", o->checksum_algo);
     buf_puts(b, "<Checksum>");
-    xml_elem_c(b, el, o->checksum);
+    const char *dash = strchr(o->checksum, '-');
+    xml_elem(b, el, (sv_t){o->checksum, dash ? (size_t)(dash - o->checksum) : strlen(o->checksum)});
     xml_elem_c(b, "ChecksumType", checksum_type_of(o));
     buf_puts(b, "</Checksum>");
+}
+
+/* ObjectParts of a multipart object: the count, and for a COMPOSITE checksum the page. */
+static void parts_xml(buf_t *b, const store_obj_t *o, unsigned long nparts,
+                      const store_obj_parts_t *pp, uint64_t marker, uint64_t max_parts)
+{
+    buf_puts(b, "<ObjectParts>");
+    buf_printf(b, "<PartsCount>%lu</PartsCount>", nparts);
+    if (o->checksum_algo[0] && strcmp(checksum_type_of(o), "COMPOSITE") == 0) {
+        char el[32];
+        snprintf(el, sizeof el, "Checksum%s", o->checksum_algo);
+        buf_printf(b, "<PartNumberMarker>%llu</PartNumberMarker>", (unsigned long long)marker);
+        buf_printf(b, "<NextPartNumberMarker>%u</NextPartNumberMarker>", pp->next_marker);
+        buf_printf(b, "<MaxParts>%llu</MaxParts>", (unsigned long long)max_parts);
+        xml_elem_c(b, "IsTruncated", pp->truncated ? "true" : "false");
+        for (size_t i = 0; i < pp->nparts; i++) {
+            const store_obj_part_t *p = &pp->parts[i];
+            buf_printf(b, "<Part><PartNumber>%u</PartNumber><Size>%llu</Size>", p->part_number,
+                       (unsigned long long)p->size);
+            if (p->checksum)
+                xml_elem_c(b, el, p->checksum);
+            buf_puts(b, "</Part>");
+        }
+    }
+    buf_puts(b, "</ObjectParts>");
 }
 
 void op_get_object_attributes(rq_t *q, http_resp_t *resp)
@@ -94,6 +122,8 @@ void op_get_object_attributes(rq_t *q, http_resp_t *resp)
     }
     if (max_parts > 1000)
         max_parts = 1000;
+    if (marker > STORE_MPU_MAX_PARTS)
+        marker = STORE_MPU_MAX_PARTS;
 
     bool present = false;
     sv_t vid = s3_param(&q->route, "versionId", &present);
@@ -101,7 +131,9 @@ void op_get_object_attributes(rq_t *q, http_resp_t *resp)
     if (version && strcmp(version, "null") == 0)
         version = NULL;
     store_obj_t o;
-    int rc = store_get(q->api->store, q->route.bucket, q->route.key, version, q->a, &o, NULL);
+    store_obj_parts_t pp;
+    int rc = store_get_parts(q->api->store, q->route.bucket, q->route.key, version,
+                             (uint32_t)marker, (size_t)max_parts, q->a, &o, &pp);
     if (rc == 0 && o.delete_marker)
         rc = -SE_NO_SUCH_KEY;
     if (rc) {
@@ -116,18 +148,8 @@ void op_get_object_attributes(rq_t *q, http_resp_t *resp)
     if ((want & ATTR_CHECKSUM) && o.checksum_algo[0])
         checksum_xml(&b, &o);
     unsigned long nparts = etag_parts(o.etag);
-    if ((want & ATTR_PARTS) && nparts) {
-        buf_puts(&b, "<ObjectParts>");
-        buf_printf(&b, "<PartsCount>%lu</PartsCount>", nparts);
-        if (o.checksum_algo[0]) {
-            /* The Part list needs the parts' own checksums (not kept yet): an empty page. */
-            buf_printf(&b, "<PartNumberMarker>%llu</PartNumberMarker>",
-                       (unsigned long long)marker);
-            buf_printf(&b, "<MaxParts>%llu</MaxParts>", (unsigned long long)max_parts);
-            buf_puts(&b, "<IsTruncated>false</IsTruncated>");
-        }
-        buf_puts(&b, "</ObjectParts>");
-    }
+    if ((want & ATTR_PARTS) && nparts)
+        parts_xml(&b, &o, nparts, &pp, marker, max_parts);
     if (want & ATTR_CLASS)
         xml_elem_c(&b, "StorageClass", o.storage_class[0] ? o.storage_class : "STANDARD");
     if (want & ATTR_SIZE)

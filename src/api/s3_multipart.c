@@ -82,18 +82,43 @@ static void checksum_header(const char *algo, char *out)
             *c = (char)(*c + 32);
 }
 
-/* The additional checksum the request body carried (header or trailer), verified by the body
- * pipeline, which leaves the base64 value in q->cksum_expect. */
+/* The additional checksum of the request body (header or trailer, verified by the body
+ * pipeline; or computed for a FULL_OBJECT upload), whose base64 value is in q->cksum_expect. */
 static enum cksum_algo body_checksum_algo(rq_t *q)
 {
-    if (!q->cksum_expect.len)
-        return CKSUM_NONE;
-    for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++)
-        if (rq_header(q, cksum_header_name((enum cksum_algo)a)).p ||
-            sv_caseeq_cstr(sv_trim(rq_header(q, "x-amz-trailer")),
-                           cksum_header_name((enum cksum_algo)a)))
-            return (enum cksum_algo)a;
-    return CKSUM_NONE;
+    return q->cksum_expect.len ? q->cksum_algo : CKSUM_NONE;
+}
+
+/* S3 names algorithms in lower case in some messages ("sha256"); into the arena. */
+static const char *algo_lower(rq_t *q, const char *name)
+{
+    char *s = arena_strndup(q->a, name, strlen(name));
+    for (char *c = s; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c + 32);
+    return s;
+}
+
+/* An upload's checksum type: "" without an algorithm; as recorded; or, for an upload record
+ * written before the type was kept, S3's default (FULL_OBJECT for CRC64NVME, else COMPOSITE). */
+static const char *upload_checksum_type(const store_obj_t *up)
+{
+    if (!up->checksum_algo[0])
+        return "";
+    if (up->checksum_type[0])
+        return up->checksum_type;
+    return strcmp(up->checksum_algo, "CRC64NVME") == 0 ? "FULL_OBJECT" : "COMPOSITE";
+}
+
+/* x-amz-checksum-type: "COMPOSITE" or "FULL_OBJECT" (any case), or NULL. */
+static const char *checksum_type_param(sv_t v)
+{
+    v = sv_trim(v);
+    if (sv_caseeq_cstr(v, "COMPOSITE"))
+        return "COMPOSITE";
+    if (sv_caseeq_cstr(v, "FULL_OBJECT"))
+        return "FULL_OBJECT";
+    return NULL;
 }
 
 static void xml_elem_enc(buf_t *b, const char *name, sv_t v, bool url)
@@ -156,6 +181,36 @@ void op_create_multipart(rq_t *q, http_resp_t *resp)
         }
         snprintf(meta.checksum_algo, sizeof meta.checksum_algo, "%s", cksum_algo_name(algo));
     }
+    /* x-amz-checksum-type: how the parts' values combine into the object's. S3's rules:
+     * CRC64NVME is FULL_OBJECT only, SHA1/SHA256 COMPOSITE only, CRC32/CRC32C either
+     * (COMPOSITE by default). */
+    sv_t ct = rq_header(q, "x-amz-checksum-type");
+    const char *type = NULL;
+    if (ct.p && !(type = checksum_type_param(ct))) {
+        resp_error(q, resp, -SE_INVALID_REQUEST, "Value for x-amz-checksum-type header is invalid.");
+        return;
+    }
+    if (type && !meta.checksum_algo[0]) {
+        resp_error(q, resp, -SE_INVALID_REQUEST,
+                   "The x-amz-checksum-type header can only be used with the "
+                   "x-amz-checksum-algorithm header.");
+        return;
+    }
+    if (meta.checksum_algo[0]) {
+        bool crc64 = strcmp(meta.checksum_algo, "CRC64NVME") == 0;
+        bool sha = strncmp(meta.checksum_algo, "SHA", 3) == 0;
+        if (!type)
+            type = crc64 ? "FULL_OBJECT" : "COMPOSITE";
+        bool full = strcmp(type, "FULL_OBJECT") == 0;
+        if ((full && sha) || (!full && crc64)) {
+            resp_error(q, resp, -SE_INVALID_REQUEST,
+                       arena_sprintf(q->a, "The %s checksum type cannot be used with the %s "
+                                           "checksum algorithm.",
+                                     type, algo_lower(q, meta.checksum_algo)));
+            return;
+        }
+        snprintf(meta.checksum_type, sizeof meta.checksum_type, "%s", type);
+    }
     snprintf(meta.owner, sizeof meta.owner, "%s", q->acct.id);
     char id[STORE_UPLOAD_ID_LEN + 1];
     if ((rc = store_mpu_create(q->api->store, q->route.bucket, q->route.key, &meta, id)) != 0) {
@@ -169,8 +224,10 @@ void op_create_multipart(rq_t *q, http_resp_t *resp)
     xml_elem_c(&b, "UploadId", id);
     buf_puts(&b, "</InitiateMultipartUploadResult>");
     resp_xml(q, resp, 200, &b);
-    if (meta.checksum_algo[0])
+    if (meta.checksum_algo[0]) {
         resp_header(q, resp, "x-amz-checksum-algorithm", meta.checksum_algo);
+        resp_header(q, resp, "x-amz-checksum-type", meta.checksum_type);
+    }
 }
 
 /* ---- UploadPart ----------------------------------------------------------------------------- */
@@ -204,16 +261,23 @@ int upload_part_begin(rq_t *q, http_resp_t *resp)
     if ((rc = store_mpu_get(q->api->store, q->route.bucket, q->route.key, upload_id_param(q), q->a,
                             &up)) != 0)
         goto fail;
-    /* A part's checksum must be of the upload's algorithm (when both are given). */
-    for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++) {
-        const char *hn = cksum_header_name((enum cksum_algo)a);
-        bool sent = rq_header(q, hn).p || sv_caseeq_cstr(sv_trim(rq_header(q, "x-amz-trailer")), hn);
-        if (sent && up.checksum_algo[0] &&
-            strcasecmp(up.checksum_algo, cksum_algo_name((enum cksum_algo)a)) != 0) {
+    /* For an upload with an algorithm, a part's checksum (header or trailer, set up by the body
+     * pipeline) must be of that algorithm. Without one: refused for a COMPOSITE upload (its
+     * value is made of the parts' values), computed here for a FULL_OBJECT one (S3 does the
+     * same: the object's CRC is combined from the parts'). */
+    enum cksum_algo ualgo = cksum_algo_parse(sv_from_cstr(up.checksum_algo));
+    if (ualgo != CKSUM_NONE && q->cksum_algo != ualgo) {
+        if (q->cksum_algo == CKSUM_NONE &&
+            strcmp(upload_checksum_type(&up), "FULL_OBJECT") == 0) {
+            body_checksum_compute(q, ualgo);
+        } else {
             rc = -SE_INVALID_REQUEST;
             msg = arena_sprintf(q->a, "Checksum Type mismatch occurred, expected checksum Type: "
                                       "%s, actual checksum Type: %s",
-                                up.checksum_algo, cksum_algo_name((enum cksum_algo)a));
+                                algo_lower(q, up.checksum_algo),
+                                q->cksum_algo == CKSUM_NONE
+                                    ? "null"
+                                    : algo_lower(q, cksum_algo_name(q->cksum_algo)));
             goto fail;
         }
     }
@@ -347,16 +411,27 @@ void op_upload_part_copy(rq_t *q, http_resp_t *resp)
     if ((rc = store_part_put_begin(q->api->store, q->route.bucket, q->route.key,
                                    upload_id_param(q), pn, &p)) != 0)
         goto fail_rd;
+    /* an upload with an algorithm gets the copied bytes' value, as S3 computes it */
+    enum cksum_algo ualgo = cksum_algo_parse(sv_from_cstr(up.checksum_algo));
+    cksum_t ck;
+    if (ualgo != CKSUM_NONE)
+        cksum_init(&ck, ualgo);
     uint8_t raw[16];
-    rc = copy_stream(rd, first, len, p, raw);
+    rc = copy_stream(rd, first, len, p, raw, ualgo != CKSUM_NONE ? &ck : NULL);
     store_read_close(rd);
     if (rc) {
+        if (ualgo != CKSUM_NONE)
+            cksum_free(&ck);
         store_put_abort(p);
         resp_error(q, resp, rc, NULL);
         return;
     }
     store_part_t pm = {.part_number = pn};
     hex_encode(raw, 16, pm.etag);
+    if (ualgo != CKSUM_NONE) {
+        snprintf(pm.checksum_algo, sizeof pm.checksum_algo, "%s", cksum_algo_name(ualgo));
+        cksum_final_b64(&ck, pm.checksum);
+    }
     if ((rc = store_part_commit(p, &pm)) != 0) {
         resp_error(q, resp, rc, NULL);
         return;
@@ -368,6 +443,11 @@ void op_upload_part_copy(rq_t *q, http_resp_t *resp)
     xml_begin(&b, "CopyPartResult");
     xml_elem_c(&b, "LastModified", lm);
     xml_elem_c(&b, "ETag", etag);
+    if (pm.checksum_algo[0]) {
+        char el[32];
+        snprintf(el, sizeof el, "Checksum%s", pm.checksum_algo);
+        xml_elem_c(&b, el, pm.checksum);
+    }
     buf_puts(&b, "</CopyPartResult>");
     resp_xml(q, resp, 200, &b);
     if (src.version_id[0])
@@ -383,23 +463,51 @@ fail_rd:
 static const char *const ck_elems[] = {NULL,           "ChecksumCRC32", "ChecksumCRC32C",
                                        "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256"};
 
-/* Composite checksum of the parts (the algorithm over the concatenated raw part checksums,
- * "-N"), as S3 computes it for multipart uploads. CRC64NVME is a full-object checksum on S3:
- * the parts' CRCs combined with their sizes (cksum_full_object_b64, docs/checksums.md). Also
- * verifies the checksums the client put in the request. */
-static int composite_checksum(rq_t *q, const store_obj_t *up, const store_mpu_part_ref_t *refs,
-                              const sv_t *client_ck, size_t n, store_obj_t *meta,
-                              const char **msg)
+static const char *missing_part_msg(rq_t *q, const store_obj_t *up, uint32_t part_number)
+{
+    return arena_sprintf(q->a, "The upload was created using a %s checksum. The complete "
+                               "request must include the checksum for each part. It was "
+                               "missing for part %u in the request.",
+                         algo_lower(q, up->checksum_algo), part_number);
+}
+
+/* The object's checksum for an upload created with an algorithm (docs/checksums.md), into
+ * meta: COMPOSITE, the algorithm over the parts' raw values concatenated, "-N"; FULL_OBJECT, the
+ * parts' CRCs combined with their sizes (cksum_full_object_b64, no data read). S3's checks on
+ * the part values in the request: malformed is InvalidArgument; missing, for a COMPOSITE
+ * upload, InvalidRequest. The value is made from the client's part values where given, so that
+ * an x-amz-checksum-<algo> header is compared (BadDigest) with what the client stated before a
+ * part value that differs from the stored one is reported (*part_mismatch: InvalidPart), as S3
+ * orders them. */
+static int object_checksum(rq_t *q, const store_obj_t *up, const store_mpu_part_ref_t *refs,
+                           const sv_t *client_ck, size_t n, store_obj_t *meta,
+                           bool *part_mismatch, const char **msg)
 {
     enum cksum_algo algo = cksum_algo_parse(sv_from_cstr(up->checksum_algo));
+    const char *type = upload_checksum_type(up);
+    bool composite = strcmp(type, "COMPOSITE") == 0;
+    size_t rawlen = cksum_raw_len(algo);
+    uint8_t raw[64];
+    *part_mismatch = false;
+    for (size_t i = 0; i < n; i++) {
+        if (client_ck[i].p && cksum_b64_decode(algo, sv_trim(client_ck[i]), raw) != 0) {
+            *msg = "Invalid Base64 or multiple checksums present in request";
+            q->err_extra = arena_sprintf(q->a, "<ArgumentName>Checksum</ArgumentName>"
+                                               "<ArgumentValue>%s:" SV_FMT ";</ArgumentValue>",
+                                         up->checksum_algo, SV_ARG(sv_trim(client_ck[i])));
+            return -SE_INVALID_ARGUMENT;
+        }
+        if (!client_ck[i].p && composite) {
+            *msg = missing_part_msg(q, up, refs[i].part_number);
+            return -SE_INVALID_REQUEST;
+        }
+    }
     store_part_list_result_t pl;
     int rc = store_part_list(q->api->store, q->route.bucket, q->route.key, upload_id_param(q), 0,
                              STORE_MPU_MAX_PARTS, q->a, &pl);
     if (rc)
         return rc;
-    size_t rawlen = cksum_raw_len(algo);
-    uint8_t *cat = algo != CKSUM_NONE ? arena_alloc(q->a, rawlen * n + 1) : NULL;
-    bool all = algo != CKSUM_NONE;
+    uint8_t *cat = arena_alloc(q->a, rawlen * n + 1);
     sv_t *vals = arena_calloc(q->a, n, sizeof *vals);
     uint64_t *sizes = arena_calloc(q->a, n, sizeof *sizes);
     size_t j = 0;
@@ -410,65 +518,94 @@ static int composite_checksum(rq_t *q, const store_obj_t *up, const store_mpu_pa
             j < pl.nparts && pl.parts[j].part_number == refs[i].part_number ? &pl.parts[j] : NULL;
         if (!p)
             return -SE_INVALID_PART;
+        /* every part has a stored value of the algorithm (UploadPart saw to it; older parts,
+         * or ones copied before copies were checksummed, may lack one) */
+        if (strcasecmp(p->checksum_algo, up->checksum_algo) != 0 ||
+            cksum_b64_decode(algo, sv_from_cstr(p->checksum), raw) != 0) {
+            *msg = missing_part_msg(q, up, refs[i].part_number);
+            return -SE_INVALID_REQUEST;
+        }
+        vals[i] = sv_from_cstr(p->checksum);
         if (client_ck[i].p) {
-            if (!sv_eq_cstr(sv_trim(client_ck[i]), p->checksum))
-                return -SE_INVALID_PART;
+            sv_t c = sv_trim(client_ck[i]);
+            if (!sv_eq(c, vals[i]))
+                *part_mismatch = true;
+            vals[i] = c;
+            cksum_b64_decode(algo, c, raw);
         }
-        if (all) {
-            uint8_t raw[64];
-            long got = p->checksum[0] ? base64_decode(sv_from_cstr(p->checksum), raw, sizeof raw) : -1;
-            if (got != (long)rawlen || strcasecmp(p->checksum_algo, up->checksum_algo) != 0) {
-                *msg = arena_sprintf(q->a, "The upload was created using a %s checksum. The "
-                                           "complete request must include the checksum for each "
-                                           "part. It was missing for part %u in the request.",
-                                     up->checksum_algo, refs[i].part_number);
-                return -SE_INVALID_REQUEST;
-            }
-            memcpy(cat + rawlen * i, raw, rawlen);
-            vals[i] = sv_from_cstr(p->checksum);
-            sizes[i] = p->size;
-        }
+        memcpy(cat + rawlen * i, raw, rawlen);
+        sizes[i] = p->size;
     }
-    if (all && algo == CKSUM_CRC64NVME) {
-        char b64[64];
+    char b64[64];
+    snprintf(meta->checksum_algo, sizeof meta->checksum_algo, "%s", cksum_algo_name(algo));
+    snprintf(meta->checksum_type, sizeof meta->checksum_type, "%s", type);
+    if (!composite) {
         if (cksum_full_object_b64(algo, vals, sizes, n, b64) != 0)
             return -SE_INTERNAL; /* the values were checked above */
-        snprintf(meta->checksum_algo, sizeof meta->checksum_algo, "%s", cksum_algo_name(algo));
         snprintf(meta->checksum, sizeof meta->checksum, "%s", b64);
-    } else if (all) {
+    } else {
         cksum_t c;
-        char b64[64];
         cksum_init(&c, algo);
         cksum_update(&c, cat, rawlen * n);
         cksum_final_b64(&c, b64);
-        snprintf(meta->checksum_algo, sizeof meta->checksum_algo, "%s", cksum_algo_name(algo));
         snprintf(meta->checksum, sizeof meta->checksum, "%s-%zu", b64, n);
     }
     return 0;
 }
 
-/* An x-amz-checksum-<algo> header on Complete states the whole object's checksum: it must be
- * of the upload's algorithm and equal the value computed from the parts (a composite value
- * may be given with or without its "-N" suffix). */
-static int check_object_checksum_header(rq_t *q, enum cksum_algo ualgo, const store_obj_t *meta,
-                                        const char **msg)
+/* x-amz-checksum-type and x-amz-checksum-<algo> on Complete state the object's checksum type
+ * and value. For an upload created with an algorithm: the type must be the upload's; the value
+ * must be of its algorithm, well-formed (base64 of the algorithm's size; a COMPOSITE value may
+ * carry its "-N" suffix) and equal the computed one (BadDigest, algorithm in lower case as S3
+ * writes it there). For an upload without one, S3 accepts the value unchecked (it then
+ * stores its own default checksum): so does this. */
+static int check_object_checksum_header(rq_t *q, enum cksum_algo ualgo, const char *utype,
+                                        size_t nparts, const store_obj_t *meta, const char **msg)
 {
+    sv_t ct = rq_header(q, "x-amz-checksum-type");
+    if (ct.p) {
+        const char *t = checksum_type_param(ct);
+        if (!t) {
+            *msg = "Value for x-amz-checksum-type header is invalid.";
+            return -SE_INVALID_REQUEST;
+        }
+        if (ualgo != CKSUM_NONE && strcmp(t, utype) != 0) {
+            *msg = arena_sprintf(q->a, "The upload was created using the %s checksum mode. The "
+                                       "complete request must use the same checksum mode.",
+                                 utype);
+            return -SE_INVALID_REQUEST;
+        }
+    }
+    if (ualgo == CKSUM_NONE)
+        return 0;
+    bool composite = strcmp(utype, "COMPOSITE") == 0;
     for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++) {
         sv_t v = rq_header(q, cksum_header_name((enum cksum_algo)a));
         if (!v.p)
             continue;
         v = sv_trim(v);
-        if (a != (int)ualgo) {
-            *msg = arena_sprintf(q->a, "The upload was created using %s checksum; %s was sent.",
-                                 ualgo == CKSUM_NONE ? "no" : cksum_algo_name(ualgo),
+        bool has_n;
+        sv_t base, suffix = sv_split(v, '-', &base, &has_n);
+        uint64_t n = 0;
+        uint8_t raw[64];
+        if (cksum_b64_decode((enum cksum_algo)a, base, raw) != 0 ||
+            (has_n && (!composite || sv_to_u64(suffix, &n) != 0 || n < 1 ||
+                       n > STORE_MPU_MAX_PARTS))) {
+            *msg = arena_sprintf(q->a, "Value for %s header is invalid.",
                                  cksum_header_name((enum cksum_algo)a));
             return -SE_INVALID_REQUEST;
         }
-        sv_t have = sv_from_cstr(meta->checksum), have_base;
-        sv_split(have, '-', &have_base, NULL);
-        if (!sv_eq(v, have) && !sv_eq(v, have_base)) {
+        if (a != (int)ualgo) {
+            *msg = arena_sprintf(q->a, "The upload was created using %s checksum; %s was sent.",
+                                 cksum_algo_name(ualgo), cksum_header_name((enum cksum_algo)a));
+            return -SE_INVALID_REQUEST;
+        }
+        sv_t have_base;
+        sv_split(sv_from_cstr(meta->checksum), '-', &have_base, NULL);
+        if (!sv_eq(base, have_base) || (has_n && n != nparts)) {
             *msg = arena_sprintf(q->a, "The %s you specified did not match the calculated "
-                                       "checksum.", cksum_algo_name((enum cksum_algo)a));
+                                       "checksum.",
+                                 algo_lower(q, cksum_algo_name((enum cksum_algo)a)));
             return -SE_BAD_CHECKSUM;
         }
     }
@@ -531,13 +668,19 @@ void op_complete_multipart(rq_t *q, http_resp_t *resp)
             return;
         }
     store_obj_t meta = {0};
+    bool part_mismatch = false;
     if (ualgo != CKSUM_NONE &&
-        (rc = composite_checksum(q, &up, refs, client_ck, n, &meta, &msg)) != 0) {
+        (rc = object_checksum(q, &up, refs, client_ck, n, &meta, &part_mismatch, &msg)) != 0) {
         resp_error(q, resp, rc, msg);
         return;
     }
-    if ((rc = check_object_checksum_header(q, ualgo, &meta, &msg)) != 0) {
+    if ((rc = check_object_checksum_header(q, ualgo, upload_checksum_type(&up), n, &meta,
+                                           &msg)) != 0) {
         resp_error(q, resp, rc, msg);
+        return;
+    }
+    if (part_mismatch) { /* a part's value in the request is not the one uploaded */
+        resp_error(q, resp, -SE_INVALID_PART, NULL);
         return;
     }
     store_cond_t cond = {0};
@@ -646,8 +789,10 @@ void op_list_parts(rq_t *q, http_resp_t *resp)
                    pl.parts[pl.nparts - 1].part_number);
     buf_printf(&b, "<MaxParts>%llu</MaxParts>", (unsigned long long)max);
     xml_elem_c(&b, "IsTruncated", pl.truncated ? "true" : "false");
-    if (up.checksum_algo[0])
+    if (up.checksum_algo[0]) {
         xml_elem_c(&b, "ChecksumAlgorithm", up.checksum_algo);
+        xml_elem_c(&b, "ChecksumType", upload_checksum_type(&up));
+    }
     for (size_t i = 0; i < pl.nparts; i++) {
         const store_part_t *p = &pl.parts[i];
         char etag[80], lm[32];
@@ -740,8 +885,10 @@ void op_list_multipart_uploads(rq_t *q, http_resp_t *resp)
         owner_elems(q, &b, u->obj.owner);
         xml_elem_c(&b, "StorageClass", u->obj.storage_class[0] ? u->obj.storage_class : "STANDARD");
         xml_elem_c(&b, "Initiated", ini);
-        if (u->obj.checksum_algo[0])
+        if (u->obj.checksum_algo[0]) {
             xml_elem_c(&b, "ChecksumAlgorithm", u->obj.checksum_algo);
+            xml_elem_c(&b, "ChecksumType", upload_checksum_type(&u->obj));
+        }
         buf_puts(&b, "</Upload>");
     }
     buf_puts(&b, "</ListMultipartUploadsResult>");

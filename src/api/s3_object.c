@@ -35,6 +35,8 @@ void fmt_etag(const char *etag, char *out)
 
 const char *checksum_type_of(const store_obj_t *o)
 {
+    if (o->checksum_type[0])
+        return o->checksum_type;
     return strchr(o->checksum, '-') ? "COMPOSITE" : "FULL_OBJECT";
 }
 
@@ -523,7 +525,8 @@ void op_delete_objects(rq_t *q, http_resp_t *resp)
 
 /* ---- CopyObject ------------------------------------------------------------------------- */
 
-int copy_stream(store_read_t *rd, uint64_t first, uint64_t len, store_put_t *p, uint8_t md5[16])
+int copy_stream(store_read_t *rd, uint64_t first, uint64_t len, store_put_t *p, uint8_t md5[16],
+                cksum_t *ck)
 {
     enum { CHUNK = 256 * 1024 };
     char *chunk = xmalloc(CHUNK);
@@ -538,6 +541,8 @@ int copy_stream(store_read_t *rd, uint64_t first, uint64_t len, store_put_t *p, 
             break;
         }
         digest_update(&d, chunk, (size_t)n);
+        if (ck)
+            cksum_update(ck, chunk, (size_t)n);
         if ((rc = store_put_write(p, chunk, (size_t)n)) != 0)
             break;
         off += (uint64_t)n;
@@ -678,7 +683,7 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
     if ((rc = store_put_begin(q->api->store, q->route.bucket, q->route.key, src.size, &p)) != 0)
         goto fail_rd;
     uint8_t raw[16];
-    rc = copy_stream(rd, 0, src.size, p, raw);
+    rc = copy_stream(rd, 0, src.size, p, raw, NULL);
     store_read_close(rd);
     if (rc) {
         store_put_abort(p);

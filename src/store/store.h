@@ -96,7 +96,10 @@ typedef struct store_obj {
     kv_t *tags; /* object tags */
     size_t ntags;
     char checksum_algo[16]; /* "" or "CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256" */
-    char checksum[96];      /* base64 value ("" when none); checksum_type in extra later */
+    char checksum[96];      /* base64 value ("" when none) */
+    char checksum_type[16]; /* "COMPOSITE", "FULL_OBJECT", or "" when not recorded (a value
+                             * ending in "-N" is then composite); for an upload, the type its
+                             * object will get (x-amz-checksum-type) */
     sv_t extra;             /* opaque bytes for later features (encryption envelope, ...) */
     sv_t acl;               /* uploads only: the ACL the API keeps for the object Complete
                              * makes (opaque here); not carried into the object's record */
@@ -251,7 +254,8 @@ int store_list_versions(store_t *s, sv_t bucket, const store_lv_opts_t *o, arena
 #define STORE_OBJECT_MAX (5ull << 40)          /* 5 TiB */
 
 /* Creates an upload. meta supplies what the object will get (attrs, tags, storage class,
- * owner, checksum_algo; key is taken from `key`; mtime_ms = initiation time, 0: now).
+ * owner, checksum_algo, checksum_type; key is taken from `key`; mtime_ms = initiation time,
+ * 0: now).
  * upload_id_out gets STORE_UPLOAD_ID_LEN hex chars + NUL. -SE_NO_SUCH_BUCKET. */
 int store_mpu_create(store_t *s, sv_t bucket, sv_t key, const store_obj_t *meta,
                      char upload_id_out[STORE_UPLOAD_ID_LEN + 1]);
@@ -323,7 +327,8 @@ typedef struct store_mpu_list_opts {
 } store_mpu_list_opts_t;
 
 typedef struct store_mpu_info {
-    store_obj_t obj; /* key, owner, storage class, checksum_algo, mtime_ms = initiated */
+    store_obj_t obj; /* key, owner, storage class, checksum_algo and _type, mtime_ms =
+                      * initiated */
     char upload_id[STORE_UPLOAD_ID_LEN + 1];
 } store_mpu_info_t;
 
@@ -338,5 +343,30 @@ typedef struct store_mpu_list_result {
 } store_mpu_list_result_t;
 int store_mpu_list(store_t *s, sv_t bucket, const store_mpu_list_opts_t *o, arena_t *a,
                    store_mpu_list_result_t *out);
+
+/* The parts of a completed multipart object (GetObjectAttributes' ObjectParts). Complete
+ * records in the manifest each part's number and, when the object has an additional checksum
+ * whose algorithm every part's value has too, each part's value. */
+typedef struct store_obj_part {
+    uint32_t part_number; /* as uploaded (a record written before part numbers were kept: its
+                           * position, 1..N) */
+    uint64_t size;
+    const char *checksum; /* base64 value in the object's checksum_algo (in the arena), or NULL
+                           * when the record keeps none */
+} store_obj_part_t;
+
+typedef struct store_obj_parts {
+    store_obj_part_t *parts; /* ascending part numbers (in the arena) */
+    size_t nparts;
+    bool truncated;       /* more parts follow */
+    uint32_t next_marker; /* the last part number returned (the marker when none) */
+} store_obj_parts_t;
+
+/* store_get's lookup (same version rules, results and errors; no data opened) together with a
+ * page of the object's parts: numbers > marker, at most max_parts (clamped to 0..1000), read in
+ * the same transaction. A single-part object has none (nparts 0). Costs O(parts) decoding of
+ * the record; no data is read, whatever the object's size. */
+int store_get_parts(store_t *s, sv_t bucket, sv_t key, const char *version_id, uint32_t marker,
+                    size_t max_parts, arena_t *a, store_obj_t *out, store_obj_parts_t *parts);
 
 #endif

@@ -523,6 +523,67 @@ def test_checksum_algorithm_composite(s3, bucket):
     assert client_error(e)[0] == 400
 
 
+def _checksum_type_kwargs(s3, op, value):
+    """ChecksumType=value when this botocore knows the parameter (Debian 12's 1.29 does not:
+    it came with S3's full-object checksums); else the x-amz-checksum-type header is added
+    to the request by an event hook, which is what the newer parameter sends."""
+    shape = s3.meta.service_model.operation_model(op).input_shape
+    if "ChecksumType" in shape.members:
+        return {"ChecksumType": value}, None
+
+    def add(request, **_):
+        request.headers["x-amz-checksum-type"] = value
+    s3.meta.events.register_first("before-sign.s3.%s" % op, add)
+    return {}, lambda: s3.meta.events.unregister("before-sign.s3.%s" % op, add)
+
+
+def test_boto3_full_object_checksum_type(s3, bucket):
+    """CRC32 with x-amz-checksum-type FULL_OBJECT through boto3: the object's CRC32 is that of
+    the whole object (no -N), and botocore's own response check on GET passes."""
+    parts = [seeded_bytes(110, 5 * MiB), seeded_bytes(111, 4321)]
+    whole = b"".join(parts)
+    crc = base64.b64encode((zlib.crc32(whole) & 0xFFFFFFFF).to_bytes(4, "big")).decode()
+    kw, undo = _checksum_type_kwargs(s3, "CreateMultipartUpload", "FULL_OBJECT")
+    try:
+        r = s3.create_multipart_upload(Bucket=bucket, Key="full", ChecksumAlgorithm="CRC32", **kw)
+    finally:
+        if undo:
+            undo()
+    assert r["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-type"] == "FULL_OBJECT"
+    uid = r["UploadId"]
+    done = []
+    for i, p in enumerate(parts, 1):
+        r = s3.upload_part(Bucket=bucket, Key="full", UploadId=uid, PartNumber=i, Body=p,
+                           ChecksumAlgorithm="CRC32")
+        done.append({"PartNumber": i, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]})
+    lp = s3.list_parts(Bucket=bucket, Key="full", UploadId=uid)
+    assert lp["ChecksumAlgorithm"] == "CRC32"
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(Bucket=bucket, Key="full", UploadId=uid,
+                                     MultipartUpload={"Parts": done}, ChecksumCRC32="AAAAAA==")
+    assert client_error(e) == (400, "BadDigest")
+    r = s3.complete_multipart_upload(Bucket=bucket, Key="full", UploadId=uid,
+                                     MultipartUpload={"Parts": done}, ChecksumCRC32=crc)
+    assert r["ChecksumCRC32"] == crc
+    g = s3.get_object(Bucket=bucket, Key="full", ChecksumMode="ENABLED")
+    assert g["ChecksumCRC32"] == crc
+    assert g["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-type"] == "FULL_OBJECT"
+    assert g["Body"].read() == whole  # botocore checks the CRC32 of what it read
+    a = s3.get_object_attributes(Bucket=bucket, Key="full",
+                                 ObjectAttributes=["Checksum", "ObjectParts"])
+    assert a["Checksum"]["ChecksumCRC32"] == crc
+    assert a["ObjectParts"] == {"TotalPartsCount": 2}  # no part list for FULL_OBJECT
+    # SHA256 cannot be FULL_OBJECT
+    kw, undo = _checksum_type_kwargs(s3, "CreateMultipartUpload", "FULL_OBJECT")
+    try:
+        with pytest.raises(ClientError) as e:
+            s3.create_multipart_upload(Bucket=bucket, Key="x", ChecksumAlgorithm="SHA256", **kw)
+    finally:
+        if undo:
+            undo()
+    assert client_error(e) == (400, "InvalidRequest")
+
+
 # --------------------------------------------------------------------------------------
 # errors: nothing half-written visible
 

@@ -1065,6 +1065,186 @@ TEST(test_kill9_during_complete)
     free(want);
 }
 
+/* Complete keeps each part's number and, when the object has a checksum every part's value
+ * shares, each part's value; store_get_parts pages them (GetObjectAttributes ObjectParts).
+ * The upload record keeps the checksum type. Records without the part info (written before it
+ * was kept) page by position. */
+static int put_part_ck(store_t *s, const char *key, const char *id, uint32_t pn, size_t n,
+                       const char *algo, const char *ck)
+{
+    store_put_t *p;
+    int rc = store_part_put_begin(s, SV("b"), sv_from_cstr(key), sv_from_cstr(id), pn, &p);
+    if (rc < 0)
+        return rc;
+    uint8_t *d = malloc(n);
+    fill(d, n, pn);
+    if ((rc = store_put_write(p, d, n)) < 0) {
+        store_put_abort(p);
+        free(d);
+        return rc;
+    }
+    store_part_t pm = {.part_number = pn};
+    uint8_t md[16];
+    md5(d, n, md);
+    hex_encode(md, 16, pm.etag);
+    snprintf(pm.checksum_algo, sizeof pm.checksum_algo, "%s", algo);
+    snprintf(pm.checksum, sizeof pm.checksum, "%s", ck);
+    free(d);
+    return store_part_commit(p, &pm);
+}
+
+static void complete_all(store_t *s, const char *key, const char *id, const store_obj_t *meta,
+                         arena_t *a)
+{
+    store_part_list_result_t pl;
+    CHECK_EQ_INT(store_part_list(s, SV("b"), sv_from_cstr(key), sv_from_cstr(id), 0, 1000, a,
+                                 &pl),
+                 0);
+    store_mpu_part_ref_t *refs = arena_calloc(a, pl.nparts, sizeof *refs);
+    for (size_t i = 0; i < pl.nparts; i++)
+        refs[i] = (store_mpu_part_ref_t){pl.parts[i].part_number, pl.parts[i].etag};
+    store_obj_t res;
+    CHECK_EQ_INT(store_mpu_complete(s, SV("b"), sv_from_cstr(key), sv_from_cstr(id), refs,
+                                    pl.nparts, meta, NULL, a, &res),
+                 0);
+}
+
+TEST(test_object_parts)
+{
+    char dir[128], id[40];
+    store_t *s = fresh(dir, sizeof dir, 50);
+    mkbucket(s, "b");
+    arena_t *a = arena_new();
+    /* the upload record keeps algorithm and type; listings return them */
+    store_obj_t m = {0};
+    snprintf(m.checksum_algo, sizeof m.checksum_algo, "CRC32");
+    snprintf(m.checksum_type, sizeof m.checksum_type, "FULL_OBJECT");
+    CHECK_EQ_INT(store_mpu_create(s, SV("b"), SV("ck"), &m, id), 0);
+    store_obj_t u;
+    CHECK_EQ_INT(store_mpu_get(s, SV("b"), SV("ck"), sv_from_cstr(id), a, &u), 0);
+    CHECK_EQ_STR(u.checksum_algo, "CRC32");
+    CHECK_EQ_STR(u.checksum_type, "FULL_OBJECT");
+    store_mpu_list_opts_t lo = {.max_uploads = 10};
+    store_mpu_list_result_t lr;
+    CHECK_EQ_INT(store_mpu_list(s, SV("b"), &lo, a, &lr), 0);
+    CHECK_EQ_INT(lr.nuploads, 1);
+    CHECK_EQ_STR(lr.uploads[0].obj.checksum_type, "FULL_OBJECT");
+    /* parts 2, 5, 7 (numbers with gaps), each with its CRC32 value */
+    CHECK_EQ_INT(put_part_ck(s, "ck", id, 2, MINPART, "CRC32", "AAAAAg=="), 0);
+    CHECK_EQ_INT(put_part_ck(s, "ck", id, 5, MINPART + 1, "CRC32", "AAAABQ=="), 0);
+    CHECK_EQ_INT(put_part_ck(s, "ck", id, 7, 10, "CRC32", "AAAABw=="), 0);
+    store_obj_t cm = {0};
+    snprintf(cm.checksum_algo, sizeof cm.checksum_algo, "CRC32");
+    snprintf(cm.checksum, sizeof cm.checksum, "q83vEg==");
+    snprintf(cm.checksum_type, sizeof cm.checksum_type, "FULL_OBJECT");
+    complete_all(s, "ck", id, &cm, a);
+
+    store_obj_t o;
+    store_obj_parts_t op;
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 0, 2, a, &o, &op), 0);
+    CHECK_EQ_STR(o.checksum, "q83vEg==");
+    CHECK_EQ_STR(o.checksum_type, "FULL_OBJECT");
+    CHECK_EQ_INT(o.nparts, 3);
+    CHECK_EQ_INT(op.nparts, 2);
+    CHECK(op.truncated);
+    CHECK_EQ_INT(op.next_marker, 5);
+    CHECK_EQ_INT(op.parts[0].part_number, 2);
+    CHECK_EQ_INT(op.parts[0].size, MINPART);
+    CHECK_EQ_STR(op.parts[0].checksum, "AAAAAg==");
+    CHECK_EQ_INT(op.parts[1].part_number, 5);
+    CHECK_EQ_INT(op.parts[1].size, MINPART + 1);
+    CHECK_EQ_STR(op.parts[1].checksum, "AAAABQ==");
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 5, 1000, a, &o, &op), 0);
+    CHECK_EQ_INT(op.nparts, 1);
+    CHECK(!op.truncated);
+    CHECK_EQ_INT(op.parts[0].part_number, 7);
+    CHECK_EQ_INT(op.parts[0].size, 10);
+    CHECK_EQ_STR(op.parts[0].checksum, "AAAABw==");
+    CHECK_EQ_INT(op.next_marker, 7);
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 3, 1, a, &o, &op), 0);
+    CHECK_EQ_INT(op.nparts, 1);
+    CHECK_EQ_INT(op.parts[0].part_number, 5);
+    CHECK(op.truncated);
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 7, 1000, a, &o, &op), 0);
+    CHECK_EQ_INT(op.nparts, 0);
+    CHECK(!op.truncated);
+    CHECK_EQ_INT(op.next_marker, 7);
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("nope"), NULL, 0, 1000, a, &o, &op),
+                 -SE_NO_SUCH_KEY);
+
+    /* an upload without an algorithm: numbers kept, no values (even when parts had some) */
+    store_obj_t plain = {0};
+    CHECK_EQ_INT(store_mpu_create(s, SV("b"), SV("plain"), &plain, id), 0);
+    CHECK_EQ_INT(store_mpu_get(s, SV("b"), SV("plain"), sv_from_cstr(id), a, &u), 0);
+    CHECK_EQ_STR(u.checksum_type, "");
+    CHECK_EQ_INT(put_part_ck(s, "plain", id, 1, MINPART, "CRC32", "AAAAAQ=="), 0);
+    CHECK_EQ_INT(put_part_ck(s, "plain", id, 3, 5, "", ""), 0);
+    complete_all(s, "plain", id, NULL, a);
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("plain"), NULL, 0, 1000, a, &o, &op), 0);
+    CHECK_EQ_INT(op.nparts, 2);
+    CHECK_EQ_INT(op.parts[1].part_number, 3);
+    CHECK_EQ_INT(op.parts[1].size, 5);
+    CHECK(op.parts[0].checksum == NULL && op.parts[1].checksum == NULL);
+    CHECK_EQ_STR(o.checksum_algo, "");
+    /* a single-part object has no parts */
+    store_put_t *p;
+    CHECK_EQ_INT(store_put_begin(s, SV("b"), SV("single"), 3, &p), 0);
+    CHECK_EQ_INT(store_put_write(p, "abc", 3), 0);
+    store_obj_t sm = {0};
+    CHECK_EQ_INT(store_put_commit(p, &sm, NULL), 0);
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("single"), NULL, 0, 1000, a, &o, &op), 0);
+    CHECK_EQ_INT(op.nparts, 0);
+    CHECK_EQ_INT(o.size, 3);
+
+    /* a manifest record without part info pages by position; bad part info is corrupt */
+    ls_part_ref_t refs[2] = {{.size = 4}, {.size = 6}};
+    ls_layout_t l = {.kind = LS_MANIFEST, .seg_size = 65536, .nparts = 2, .parts = refs};
+    store_obj_t ro = {.key = "k", .key_len = 1, .size = 10};
+    buf_t rec = BUF_INIT;
+    ls_rec_encode(&rec, &ro, &l, NULL);
+    store_obj_t ro2;
+    ls_layout_t l2;
+    CHECK_EQ_INT(ls_rec_decode(rec.p, rec.len, 0, a, &ro2, &l2), 0);
+    CHECK_EQ_INT(l2.pinfo_len, 0);
+    CHECK_EQ_INT(ls_rec_parts_page(&l2, 1, 10, a, &op), 0);
+    CHECK_EQ_INT(op.nparts, 1);
+    CHECK_EQ_INT(op.parts[0].part_number, 2);
+    CHECK_EQ_INT(op.parts[0].size, 6);
+    CHECK(op.parts[0].checksum == NULL);
+    buf_release(&rec);
+    const uint8_t bad[][8] = {
+        {3, 0, 1, 2, 3},  /* count differs from the manifest's */
+        {2, 0, 2, 2},     /* numbers not ascending */
+        {2, 1, 1, 9, 'x'}, /* checksum longer than what is left */
+        {2, 0, 1},        /* truncated */
+        {2, 0, 1, 2, 0},  /* trailing bytes */
+        {2, 2, 1, 2},     /* unknown flags */
+    };
+    const size_t badn[] = {5, 4, 5, 3, 5, 4};
+    for (size_t i = 0; i < sizeof badn / sizeof badn[0]; i++) {
+        l2.pinfo = bad[i];
+        l2.pinfo_len = badn[i];
+        CHECK_EQ_INT(ls_rec_parts_page(&l2, 0, 10, a, &op), -SE_CORRUPT);
+    }
+    /* and a good one survives encode + decode */
+    uint32_t nums[2] = {4, 9};
+    const char *cks[2] = {"AAAABA==", "AAAACQ=="};
+    buf_t pi = BUF_INIT;
+    ls_rec_parts_encode(&pi, nums, cks, 2);
+    l.pinfo = (const uint8_t *)pi.p;
+    l.pinfo_len = pi.len;
+    ls_rec_encode(&rec, &ro, &l, NULL);
+    CHECK_EQ_INT(ls_rec_decode(rec.p, rec.len, 0, a, &ro2, &l2), 0);
+    CHECK_EQ_INT(ls_rec_parts_page(&l2, 0, 10, a, &op), 0);
+    CHECK_EQ_INT(op.nparts, 2);
+    CHECK_EQ_INT(op.parts[1].part_number, 9);
+    CHECK_EQ_STR(op.parts[1].checksum, "AAAACQ==");
+    buf_release(&rec);
+    buf_release(&pi);
+    arena_free(a);
+    store_close(s);
+}
+
 /* The ACL document kept with an upload (store_obj_t.acl): returned by store_mpu_get, not
  * decoded by listings, and not carried into the completed object's record (the API applies
  * it to the object itself). */
@@ -1120,6 +1300,7 @@ int main(void)
     RUN(test_complete_atomic_for_readers);
     RUN(test_kill9_during_complete);
     RUN(test_upload_acl_kept_not_carried);
+    RUN(test_object_parts);
     nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     return t_summary("store_mpu");
 }

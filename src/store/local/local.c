@@ -581,8 +581,16 @@ struct store_read {
     ls_mreader_t *m; /* LS_MANIFEST (mpu.c) */
 };
 
+/* store_get_parts' page request (read inside store_get's transaction). */
+struct parts_req {
+    uint32_t marker;
+    size_t max;
+    store_obj_parts_t *out;
+};
+
 static int store_get_once(store_t *s, sv_t bucket, sv_t key, const char *version_id,
-                          arena_t *a, store_obj_t *out, store_read_t **rd);
+                          arena_t *a, store_obj_t *out, store_read_t **rd,
+                          const struct parts_req *pq);
 
 int store_get(store_t *s, sv_t bucket, sv_t key, const char *version_id, arena_t *a,
               store_obj_t *out, store_read_t **rd)
@@ -596,10 +604,21 @@ int store_get(store_t *s, sv_t bucket, sv_t key, const char *version_id, arena_t
         out = &tmp;
     if (!a)
         a = own = arena_new();
-    int rc = store_get_once(s, bucket, key, version_id, a, out, rd);
+    int rc = store_get_once(s, bucket, key, version_id, a, out, rd, NULL);
     if (own)
         arena_free(own);
     return rc;
+}
+
+int store_get_parts(store_t *s, sv_t bucket, sv_t key, const char *version_id, uint32_t marker,
+                    size_t max_parts, arena_t *a, store_obj_t *out, store_obj_parts_t *parts)
+{
+    memset(parts, 0, sizeof *parts);
+    parts->next_marker = marker;
+    if (key_check(key) < 0)
+        return -SE_NO_SUCH_KEY;
+    struct parts_req pq = {.marker = marker, .max = max_parts, .out = parts};
+    return store_get_once(s, bucket, key, version_id, a, out, NULL, &pq);
 }
 
 /* On a miss: is the key's latest version a delete marker? (GET answers with
@@ -619,7 +638,8 @@ static void latest_delete_marker(store_t *s, MDB_txn *txn, uint64_t bid, sv_t ke
 }
 
 static int store_get_once(store_t *s, sv_t bucket, sv_t key, const char *version_id,
-                          arena_t *a, store_obj_t *out, store_read_t **rd)
+                          arena_t *a, store_obj_t *out, store_read_t **rd,
+                          const struct parts_req *pq)
 {
     int rc = 0;
     for (int attempt = 0; attempt < 5; attempt++) {
@@ -656,6 +676,11 @@ static int store_get_once(store_t *s, sv_t bucket, sv_t key, const char *version
         }
         if (out->delete_marker) { /* only when asked for by version */
             rc = -SE_METHOD_NOT_ALLOWED;
+            goto out_txn;
+        }
+        if (pq && (rc = ls_rec_parts_page(&l, pq->marker, pq->max, a, pq->out)) < 0) {
+            log_error("store: corrupt part info bucket=%.*s key=%.*s", SV_ARG(bucket),
+                      SV_ARG(key));
             goto out_txn;
         }
         if (rd) {

@@ -74,6 +74,11 @@ typedef struct ls_layout {
     uint32_t inline_crc;        /* stored CRC32C of the inline data (checked by the reader) */
     uint32_t nparts;            /* LS_MANIFEST: parts in object order (seg_size shared) */
     ls_part_ref_t *parts;       /* LS_MANIFEST: in the decoding arena */
+    /* LS_MANIFEST: the parts' numbers and checksums, encoded as in record.c (T_PARTINFO);
+     * decoding only points at them (into the record's bytes), ls_rec_parts_page() reads them.
+     * Empty in records written before they were kept. */
+    const uint8_t *pinfo;
+    size_t pinfo_len;
 } ls_layout_t;
 
 #define LS_REC_NOATTRS 1u /* skip attrs and tags (listing) */
@@ -90,6 +95,14 @@ void ls_rec_encode(buf_t *out, const store_obj_t *obj, const ls_layout_t *layout
  * points into p. Never reads outside [p, p+n). 0 or -SE_CORRUPT. */
 int ls_rec_decode(const void *p, size_t n, unsigned flags, arena_t *a, store_obj_t *obj,
                   ls_layout_t *layout);
+/* Encodes a manifest's part info (layout->pinfo): part numbers (ascending) and, when cks is
+ * non-NULL, each part's checksum string. Appends to out. */
+void ls_rec_parts_encode(buf_t *out, const uint32_t *numbers, const char *const *cks, size_t n);
+/* A page of a decoded manifest's parts (numbers > marker, at most max): numbers and checksums
+ * from layout->pinfo (positions 1..N without it), sizes from layout->parts (so not with
+ * LS_REC_NOPARTS). Strings into arena a. 0, or -SE_CORRUPT for malformed part info. */
+int ls_rec_parts_page(const ls_layout_t *layout, uint32_t marker, size_t max, arena_t *a,
+                      store_obj_parts_t *out);
 
 /* ---- object index keys (index.c) ----------------------------------------------------------- */
 /* Builds bid + name part of key into out (LS_LKEY_MAX bytes); returns its length. */

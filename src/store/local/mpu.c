@@ -3,7 +3,9 @@
  *
  * Index (docs/store.md):
  *   uploads  bid(8) + name part + upload id(16) -> upload record (an object record of size 0,
- *            inline layout: key, owner, attrs, tags, class, checksum algo; mtime = initiated)
+ *            inline layout: key, owner, attrs, tags, class, checksum algo and type (records
+ *            written before the type was kept have none: the API applies S3's default);
+ *            mtime = initiated)
  *   parts    upload id(16) + part number(4, BE) -> part record (an object record with an empty
  *            key: size, mtime, etag, checksum; file layout)
  * Upload id = sequence(8, BE, from sys "upload_seq") + random(8), shown as 32 hex chars, so a
@@ -16,7 +18,8 @@
  *
  * Complete runs in the committer's transaction: checks every named part against the parts
  * database (ETag, sizes), encodes the object record with a LS_MANIFEST layout listing the
- * parts' file ids and sizes (no data copied: O(parts)), installs it through ls_apply_put (the
+ * parts' file ids and sizes, and their part numbers and checksum values (T_PARTINFO, for
+ * GetObjectAttributes; no data copied: O(parts)), installs it through ls_apply_put (the
  * same path as a PUT, so conditions, the old version's GC and later versioning apply
  * unchanged), then drops the upload and its part records. Nothing of it is visible unless the
  * whole transaction commits.
@@ -512,6 +515,10 @@ static int apply_complete(ls_wctx_t *w, ls_req_t *r)
     ls_layout_t l = {.kind = LS_MANIFEST, .seg_size = LS_SEG_SIZE, .nparts = (uint32_t)m->nrefs};
     l.parts = arena_calloc(w->a, m->nrefs, sizeof *l.parts);
     uint8_t *md5s = arena_alloc(w->a, 16 * m->nrefs);
+    uint32_t *numbers = arena_calloc(w->a, m->nrefs, sizeof *numbers);
+    const char **cks = arena_calloc(w->a, m->nrefs, sizeof *cks);
+    const char *ck_algo = m->meta ? m->meta->checksum_algo : "";
+    bool keep_cks = ck_algo[0] != 0; /* every part has a value of the object's algorithm */
     uint64_t total = 0;
     for (size_t i = 0; i < m->nrefs; i++) {
         const store_mpu_part_ref_t *ref = &m->refs[i];
@@ -539,6 +546,11 @@ static int apply_complete(ls_wctx_t *w, ls_req_t *r)
             return -SE_ENTITY_TOO_SMALL;
         memcpy(l.parts[i].file_id, pl.file_id, LS_ID_LEN);
         l.parts[i].size = po.size;
+        numbers[i] = ref->part_number;
+        if (po.checksum[0] && strcasecmp(po.checksum_algo, ck_algo) == 0)
+            cks[i] = arena_strndup(w->a, po.checksum, strlen(po.checksum));
+        else
+            keep_cks = false;
         l.parts[i].off = total;
         total += po.size;
         if (total > STORE_OBJECT_MAX)
@@ -552,14 +564,22 @@ static int apply_complete(ls_wctx_t *w, ls_req_t *r)
     snprintf(o.etag + 32, sizeof o.etag - 32, "-%zu", m->nrefs);
     o.size = total;
     o.mtime_ms = now_ms();
-    o.checksum_algo[0] = o.checksum[0] = 0;
+    o.checksum_algo[0] = o.checksum[0] = o.checksum_type[0] = 0;
     if (m->meta && m->meta->checksum[0]) {
         memcpy(o.checksum_algo, m->meta->checksum_algo, sizeof o.checksum_algo);
         memcpy(o.checksum, m->meta->checksum, sizeof o.checksum);
+        memcpy(o.checksum_type, m->meta->checksum_type, sizeof o.checksum_type);
     }
     o.version_id[0] = 0; /* a versioned bucket's put assigns it (versions.c), into vid_out */
+    /* The parts' numbers and values go into the manifest (GetObjectAttributes lists them):
+     * a few bytes per part, decoded only when asked for (store_get_parts). */
+    buf_t pinfo = BUF_INIT;
+    ls_rec_parts_encode(&pinfo, numbers, keep_cks && o.checksum[0] ? cks : NULL, m->nrefs);
+    l.pinfo = (const uint8_t *)pinfo.p;
+    l.pinfo_len = pinfo.len;
     buf_t rec = BUF_INIT;
     ls_rec_encode(&rec, &o, &l, NULL);
+    buf_release(&pinfo);
     /* Installed exactly like a PUT's record (conditions, replacing the current version and
      * queueing its data, and - once versioning lands - becoming a new version). The parts'
      * files are in refs already, so there is no new file id. */
@@ -890,6 +910,7 @@ int store_mpu_complete(store_t *s, sv_t bucket, sv_t key, sv_t upload_id,
         if (meta && meta->checksum[0]) {
             memcpy(out->checksum_algo, meta->checksum_algo, sizeof out->checksum_algo);
             memcpy(out->checksum, meta->checksum, sizeof out->checksum);
+            memcpy(out->checksum_type, meta->checksum_type, sizeof out->checksum_type);
         }
         out->nparts = (uint32_t)nparts;
     }

@@ -13,6 +13,7 @@
  * untrusted input: every length is checked against what remains before use, and a bad record
  * yields -SE_CORRUPT, never a crash (tests/fuzz/fuzz_record.c).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -38,6 +39,9 @@ enum {
     T_SEGSIZE = 16,
     T_PARTS = 17, /* manifest: varint count, then per part: file id(16) + varint size */
     T_ACL = 20, /* upload records: the API's ACL document for the completed object */
+    T_PARTINFO = 18, /* manifest: varint count, varint flags (bit 0: checksums), then per part:
+                      * varint part number [, varint length + checksum string] */
+    T_CKTYPE = 19,
 };
 
 #define REC_FMT 1
@@ -124,6 +128,7 @@ void ls_rec_encode(buf_t *out, const store_obj_t *o, const ls_layout_t *l, const
         put_kv(out, T_TAG, &o->tags[i]);
     put_str(out, T_CKALGO, o->checksum_algo);
     put_str(out, T_CKSUM, o->checksum);
+    put_str(out, T_CKTYPE, o->checksum_type);
     if (o->extra.len)
         put_bytes(out, T_EXTRA, o->extra.p, o->extra.len);
     if (o->acl.len)
@@ -142,6 +147,8 @@ void ls_rec_encode(buf_t *out, const store_obj_t *o, const ls_layout_t *l, const
         }
         put_bytes(out, T_PARTS, m.p, m.len);
         buf_release(&m);
+        if (l->pinfo_len)
+            put_bytes(out, T_PARTINFO, l->pinfo, l->pinfo_len);
     }
     size_t meta_len = out->len - start - REC_HDR;
     put_le32((uint8_t *)out->p + start + 1, (uint32_t)meta_len);
@@ -237,7 +244,7 @@ int ls_rec_decode(const void *buf, size_t n, unsigned flags, arena_t *a, store_o
         const uint8_t *v = p;
         size_t vn = (size_t)len;
         p += vn;
-        uint64_t u;
+        uint64_t u = 0;
         int bad = 0;
         switch (tag) {
         case T_KEY:
@@ -283,6 +290,9 @@ int ls_rec_decode(const void *buf, size_t n, unsigned flags, arena_t *a, store_o
         case T_CKSUM:
             bad = val_str(v, vn, o->checksum, sizeof o->checksum);
             break;
+        case T_CKTYPE:
+            bad = val_str(v, vn, o->checksum_type, sizeof o->checksum_type);
+            break;
         case T_EXTRA:
             o->extra.p = arena_strndup(a, (const char *)v, vn);
             o->extra.len = vn;
@@ -308,6 +318,10 @@ int ls_rec_decode(const void *buf, size_t n, unsigned flags, arena_t *a, store_o
         case T_PARTS:
             parts_v = v;
             parts_n = vn;
+            break;
+        case T_PARTINFO: /* checked when read (ls_rec_parts_page) */
+            l->pinfo = v;
+            l->pinfo_len = vn;
             break;
         default: /* a newer writer's field: skip */
             break;
@@ -386,4 +400,67 @@ int ls_rec_decode(const void *buf, size_t n, unsigned flags, arena_t *a, store_o
             return -SE_CORRUPT;
     }
     return 0;
+}
+
+/* ---- a manifest's part numbers and checksums ---------------------------------------------- */
+void ls_rec_parts_encode(buf_t *out, const uint32_t *numbers, const char *const *cks, size_t n)
+{
+    put_varint(out, n);
+    put_varint(out, cks ? 1 : 0);
+    for (size_t i = 0; i < n; i++) {
+        put_varint(out, numbers[i]);
+        if (cks) {
+            size_t len = strnlen(cks[i], 95);
+            put_varint(out, len);
+            buf_append(out, cks[i], len);
+        }
+    }
+}
+
+int ls_rec_parts_page(const ls_layout_t *l, uint32_t marker, size_t max, arena_t *a,
+                      store_obj_parts_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->next_marker = marker;
+    if (l->kind != LS_MANIFEST || l->nparts == 0)
+        return 0;
+    if (!l->parts)
+        return -EINVAL; /* decoded with LS_REC_NOPARTS */
+    if (max > 1000)
+        max = 1000;
+    out->parts = arena_calloc(a, max ? max : 1, sizeof *out->parts);
+    bool have = l->pinfo && l->pinfo_len > 0;
+    const uint8_t *p = l->pinfo, *pe = have ? l->pinfo + l->pinfo_len : NULL;
+    uint64_t cnt = l->nparts, flags = 0, prev = 0;
+    if (have && (get_varint(&p, pe, &cnt) < 0 || cnt != l->nparts ||
+                 get_varint(&p, pe, &flags) < 0 || flags > 1))
+        return -SE_CORRUPT;
+    for (uint32_t i = 0; i < l->nparts; i++) {
+        uint64_t pn = (uint64_t)i + 1, ckn = 0;
+        const uint8_t *ck = NULL;
+        if (have) {
+            if (get_varint(&p, pe, &pn) < 0 || pn <= prev || pn > UINT32_MAX)
+                return -SE_CORRUPT;
+            if (flags & 1) {
+                if (get_varint(&p, pe, &ckn) < 0 || ckn > (uint64_t)(pe - p) || ckn > 95 ||
+                    memchr(p, 0, (size_t)ckn))
+                    return -SE_CORRUPT;
+                ck = p;
+                p += ckn;
+            }
+        }
+        prev = pn;
+        if (pn <= marker)
+            continue;
+        if (out->nparts == max) {
+            out->truncated = max > 0;
+            return 0;
+        }
+        store_obj_part_t *op = &out->parts[out->nparts++];
+        op->part_number = (uint32_t)pn;
+        op->size = l->parts[i].size;
+        op->checksum = ck ? arena_strndup(a, (const char *)ck, (size_t)ckn) : NULL;
+        out->next_marker = (uint32_t)pn;
+    }
+    return have && p != pe ? -SE_CORRUPT : 0;
 }
