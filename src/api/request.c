@@ -145,9 +145,13 @@ void resp_error(rq_t *q, http_resp_t *resp, int rc, const char *msg)
 /* ---- the operation table ----------------------------------------------------------------- */
 
 struct op_desc {
-    op_fn run;               /* ops without a body: answer in begin */
-    op_fn end;               /* ops with a body: answer when it has arrived */
+    op_fn run;               /* reads without a body: answer in begin */
+    op_fn end;               /* ops with a body, and every write (even body-less ones): answer
+                              * in end(), which the http layer runs on an end() worker with the
+                              * connection suspended, so the index commit never blocks a
+                              * connection thread and commits batch across connections */
     bool bucket;             /* needs the addressed bucket to exist and be accessible */
+    bool no_body;            /* a write that takes no body: without one, nothing is set up */
 };
 
 static const struct op_desc *op_lookup(enum s3_op op)
@@ -155,14 +159,14 @@ static const struct op_desc *op_lookup(enum s3_op op)
     static const struct op_desc t[S3_OP_COUNT] = {
         [S3_OP_LIST_BUCKETS] = {op_list_buckets, NULL, false},
         [S3_OP_CREATE_BUCKET] = {NULL, op_create_bucket, false},
-        [S3_OP_DELETE_BUCKET] = {op_delete_bucket, NULL, true},
+        [S3_OP_DELETE_BUCKET] = {NULL, op_delete_bucket, true, true},
         [S3_OP_HEAD_BUCKET] = {op_head_bucket, NULL, true},
         [S3_OP_GET_BUCKET_LOCATION] = {op_get_bucket_location, NULL, true},
         [S3_OP_LIST_OBJECTS] = {op_list_objects, NULL, true},
         [S3_OP_LIST_OBJECTS_V2] = {op_list_objects_v2, NULL, true},
         [S3_OP_GET_OBJECT] = {op_get_object, NULL, true},
         [S3_OP_HEAD_OBJECT] = {op_get_object, NULL, true},
-        [S3_OP_DELETE_OBJECT] = {op_delete_object, NULL, true},
+        [S3_OP_DELETE_OBJECT] = {NULL, op_delete_object, true, true},
         [S3_OP_DELETE_OBJECTS] = {NULL, op_delete_objects, true},
         [S3_OP_COPY_OBJECT] = {NULL, op_copy_object, true},
         [S3_OP_PUT_OBJECT] = {NULL, put_object_end, true},
@@ -171,22 +175,22 @@ static const struct op_desc *op_lookup(enum s3_op op)
         [S3_OP_LIST_OBJECT_VERSIONS] = {op_list_object_versions, NULL, true},
         [S3_OP_GET_OBJECT_TAGGING] = {op_get_object_tagging, NULL, true},
         [S3_OP_PUT_OBJECT_TAGGING] = {NULL, op_put_object_tagging, true},
-        [S3_OP_DELETE_OBJECT_TAGGING] = {op_delete_object_tagging, NULL, true},
+        [S3_OP_DELETE_OBJECT_TAGGING] = {NULL, op_delete_object_tagging, true, true},
         [S3_OP_GET_BUCKET_TAGGING] = {op_get_bucket_tagging, NULL, true},
         [S3_OP_PUT_BUCKET_TAGGING] = {NULL, op_put_bucket_tagging, true},
-        [S3_OP_DELETE_BUCKET_TAGGING] = {op_delete_bucket_tagging, NULL, true},
+        [S3_OP_DELETE_BUCKET_TAGGING] = {NULL, op_delete_bucket_tagging, true, true},
         [S3_OP_GET_OBJECT_ATTRIBUTES] = {op_get_object_attributes, NULL, true},
         /* access control (api/s3_policy.c, api/s3_acl.c) */
         [S3_OP_GET_BUCKET_POLICY] = {op_get_bucket_policy, NULL, true},
         [S3_OP_PUT_BUCKET_POLICY] = {NULL, op_put_bucket_policy, true},
-        [S3_OP_DELETE_BUCKET_POLICY] = {op_delete_bucket_policy, NULL, true},
+        [S3_OP_DELETE_BUCKET_POLICY] = {NULL, op_delete_bucket_policy, true, true},
         [S3_OP_GET_BUCKET_POLICY_STATUS] = {op_get_bucket_policy_status, NULL, true},
         [S3_OP_GET_PUBLIC_ACCESS_BLOCK] = {op_get_public_access_block, NULL, true},
         [S3_OP_PUT_PUBLIC_ACCESS_BLOCK] = {NULL, op_put_public_access_block, true},
-        [S3_OP_DELETE_PUBLIC_ACCESS_BLOCK] = {op_delete_public_access_block, NULL, true},
+        [S3_OP_DELETE_PUBLIC_ACCESS_BLOCK] = {NULL, op_delete_public_access_block, true, true},
         [S3_OP_GET_OWNERSHIP_CONTROLS] = {op_get_ownership_controls, NULL, true},
         [S3_OP_PUT_OWNERSHIP_CONTROLS] = {NULL, op_put_ownership_controls, true},
-        [S3_OP_DELETE_OWNERSHIP_CONTROLS] = {op_delete_ownership_controls, NULL, true},
+        [S3_OP_DELETE_OWNERSHIP_CONTROLS] = {NULL, op_delete_ownership_controls, true, true},
         [S3_OP_GET_BUCKET_ACL] = {op_get_bucket_acl, NULL, true},
         [S3_OP_PUT_BUCKET_ACL] = {NULL, op_put_bucket_acl, true},
         [S3_OP_GET_OBJECT_ACL] = {op_get_object_acl, NULL, true},
@@ -196,7 +200,7 @@ static const struct op_desc *op_lookup(enum s3_op op)
         [S3_OP_UPLOAD_PART] = {NULL, upload_part_end, true},
         [S3_OP_UPLOAD_PART_COPY] = {NULL, op_upload_part_copy, true},
         [S3_OP_COMPLETE_MULTIPART] = {NULL, op_complete_multipart, true},
-        [S3_OP_ABORT_MULTIPART] = {op_abort_multipart, NULL, true},
+        [S3_OP_ABORT_MULTIPART] = {NULL, op_abort_multipart, true, true},
         [S3_OP_LIST_PARTS] = {op_list_parts, NULL, true},
         [S3_OP_LIST_MULTIPART_UPLOADS] = {op_list_multipart_uploads, NULL, true},
     };
@@ -327,6 +331,11 @@ int body_md5_verify(rq_t *q, bool required, uint8_t out[16])
         return -SE_INVALID_DIGEST;
     return ct_eq(got, want, 16) ? 0 : -SE_BAD_DIGEST;
 }
+
+/* SHA-256 of zero bytes */
+static const uint8_t EMPTY_BODY_SHA256[32] = {
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
 
 /* Sets up hashing and de-chunking for the request body according to the payload mode. */
 static int body_setup(rq_t *q, enum body_mode mode, uint64_t max_size)
@@ -727,6 +736,14 @@ static int api_begin(void *ud, http_req_t *hr, http_resp_t *resp)
             return fail(q, resp, rc);
         if ((rc = upload_part_begin(q, resp)) != 0)
             return HTTP_RESPOND; /* upload_part_begin filled the error */
+    } else if (d->no_body && !hr->chunked && !(hr->has_length && hr->content_length > 0) &&
+               (q->anonymous || q->sig.payload < PAYLOAD_STREAMING_SIGNED)) {
+        /* DELETE and the like: no body, so no digests to set up; a signed payload hash must
+         * still be that of the empty body */
+        uint8_t want[32];
+        if (!q->anonymous && q->sig.payload == PAYLOAD_SIGNED &&
+            (hex_decode(q->sig.content_sha256, want, 32) != 0 || !ct_eq(want, EMPTY_BODY_SHA256, 32)))
+            return fail(q, resp, -SE_CONTENT_SHA256_MISMATCH);
     } else if ((rc = body_setup(q, BODY_BUFFER, MAX_XML_BODY)) != 0) {
         return fail(q, resp, rc);
     }

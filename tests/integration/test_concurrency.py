@@ -135,3 +135,50 @@ def test_listing_during_writes_shows_complete_objects(server, s3, bucket):
                 errors.append("listed %s but read %r" % (o["Key"], g))
     t.join(120)
     assert not errors, errors[:5]
+
+
+def test_parallel_deletes_on_kept_alive_connections(server, s3, bucket):
+    """DELETE commits on an end() worker with its connection suspended (like PUT): each answer
+    comes back in order on its own kept-alive connection, and every delete is durable."""
+    for w in range(6):
+        for i in range(10):
+            s3.put_object(Bucket=bucket, Key="d%d/k%02d" % (w, i), Body=b"x" * (i * 100))
+    errors = []
+
+    def worker(w):
+        c = server.client()
+        conn = c.connect()
+        try:
+            for i in range(10):
+                r = c.delete(bucket, "d%d/k%02d" % (w, i), conn=conn)
+                if r.status != 204:
+                    errors.append(r)
+                r = c.get(bucket, "d%d/k%02d" % (w, i), conn=conn)  # same connection, after
+                if r.status != 404:
+                    errors.append(r)
+            r = c.delete(bucket, "d%d/never-there" % w, conn=conn)  # idempotent
+            if r.status != 204:
+                errors.append(r)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads), "a client thread hung"
+    assert not errors, errors[:3]
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
+def test_delete_with_a_body(server, raw, bucket):
+    """A body on a DELETE is read and ignored; a signed payload hash that does not match it is
+    refused, as for every signed request."""
+    raw.put(bucket, "k", b"data")
+    r = raw.request("DELETE", "/%s/k" % bucket, body=b"ignored")
+    assert r.status == 204, r
+    raw.put(bucket, "k", b"data")
+    r = raw.request("DELETE", "/%s/k" % bucket, body=b"ignored", payload="0" * 64)
+    assert r.status == 400 and r.error_code == "XAmzContentSHA256Mismatch", r
+    assert raw.get(bucket, "k").status == 200
