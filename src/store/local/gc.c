@@ -127,8 +127,10 @@ static size_t rss_file(void)
     return kib * 1024;
 }
 
-/* Finds LMDB's mapping of data.mdb (the one whose inode is the env's file) in /proc/self/maps:
- * the library does not give its address (MDB_envinfo.me_mapaddr is set only for FIXEDMAP). */
+/* Finds LMDB's mapping of data.mdb (the one whose device and inode are the env's file's) in
+ * /proc/self/maps: the library does not give its address (MDB_envinfo.me_mapaddr is set only
+ * for FIXEDMAP). Where maps shows another device than stat (btrfs subvolumes) none is found and
+ * the map is left alone. */
 static int map_find(store_t *s)
 {
     mdb_filehandle_t fd;
@@ -163,14 +165,8 @@ static int map_find(store_t *s)
 
 int ls_map_trim(store_t *s)
 {
-    unsigned flags;
-    if (mdb_env_get_flags(s->env, &flags) != 0 || (flags & MDB_WRITEMAP))
+    if (!s->map_base)
         return -ENOTSUP;
-    if (!s->map_base) {
-        int rc = map_find(s);
-        if (rc < 0)
-            return rc;
-    }
     /* only the file's pages can be mapped (the rest of the map is beyond EOF) */
     mdb_filehandle_t fd;
     struct stat st;
@@ -198,8 +194,8 @@ static void *gc_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         while (gc_step(s) == GC_STEP)
             ;
-        if (!s->map_trim_off && rss_file() > LS_MAP_RSS_BUDGET && ls_map_trim(s) == -ENOTSUP)
-            s->map_trim_off = true; /* WRITEMAP or no map found: do not look again */
+        if (s->map_base && rss_file() > LS_MAP_RSS_BUDGET)
+            (void)ls_map_trim(s);
         pthread_mutex_lock(&s->mu);
         s->gc_done = kick;
         pthread_cond_broadcast(&s->cv_gc);
@@ -218,6 +214,12 @@ static void *gc_main(void *arg)
 
 int ls_gc_start(store_t *s)
 {
+    /* the map is found once, before any thread may trim it (map_base is fixed from now on) */
+    unsigned flags;
+    if (mdb_env_get_flags(s->env, &flags) != 0 || (flags & MDB_WRITEMAP) || map_find(s) < 0) {
+        s->map_base = NULL; /* not trimmed */
+        log_info("store: the index map's resident set is not bounded (no read-only shared map)");
+    }
     int rc = pthread_create(&s->gc, NULL, gc_main, s);
     return rc ? -rc : 0;
 }

@@ -140,9 +140,8 @@ struct store {
     uint64_t gc_kicks, gc_done;
     bool gc_stopping;
     /* LMDB's read-only map of data.mdb (found in /proc/self/maps; gc.c trims it) */
-    uint8_t *map_base;
+    uint8_t *map_base; /* NULL: not trimmed */
     size_t map_len;
-    bool map_trim_off;
     /* stats (under mu, except list_steps) */
     store_local_stats_t st;
     _Atomic uint64_t list_steps;
