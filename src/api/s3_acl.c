@@ -16,7 +16,7 @@
 #include "api/authz_int.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "s3/xml.h"
+#include "s3/acl.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -25,9 +25,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define URI_ALL "http://acs.amazonaws.com/groups/global/AllUsers"
-#define URI_AUTH "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
-#define URI_LOG "http://acs.amazonaws.com/groups/s3/LogDelivery"
+#define URI_ALL S3ACL_URI_ALL_USERS
+#define URI_AUTH S3ACL_URI_AUTH_USERS
+#define URI_LOG S3ACL_URI_LOG_DELIVERY
 
 /* ---- building ---------------------------------------------------------------------------- */
 
@@ -128,14 +128,11 @@ static int resolve_email(rq_t *q, sv_t email, char cid[72])
 
 static int grantee_uri(sv_t uri, enum acl_grantee *t)
 {
-    if (sv_eq_cstr(uri, URI_ALL))
-        *t = ACL_G_ALL_USERS;
-    else if (sv_eq_cstr(uri, URI_AUTH))
-        *t = ACL_G_AUTH_USERS;
-    else if (sv_eq_cstr(uri, URI_LOG))
-        *t = ACL_G_LOG_DELIVERY;
-    else
+    static const enum acl_grantee g[] = {ACL_G_ALL_USERS, ACL_G_AUTH_USERS, ACL_G_LOG_DELIVERY};
+    int which;
+    if (s3acl_group(uri, &which) != 0)
         return -SE_INVALID_ARGUMENT;
+    *t = g[which];
     return 0;
 }
 
@@ -162,47 +159,41 @@ static int invalid_arg(rq_t *q, const char *msg, const char *name, sv_t value)
     return -SE_INVALID_ARGUMENT;
 }
 
-/* One x-amz-grant-* header: id="...", uri="...", emailAddress="..." separated by commas. The
- * quotes are optional (S3 takes id=123 as well, and clients such as the s3-tests send it so).
- * More than ACL_MAX_GRANTS grants in all: -SE_INVALID_ARGUMENT rather than dropping some. */
-static int header_grants(rq_t *q, const char *hname, sv_t v, unsigned perm, acl_t *acl)
+/* A parse error of s3/acl as the request's error (message, ArgumentName/ArgumentValue). */
+static int parse_fail(rq_t *q, const s3acl_err_t *e)
 {
-    sv_t rest = v, item;
-    bool more = true;
-    while (more) {
-        rest = sv_split(rest, ',', &item, &more);
-        item = sv_trim(item);
-        if (!item.len)
-            continue;
-        sv_t name, val;
-        bool eq;
-        val = sv_trim(sv_split(item, '=', &name, &eq));
-        name = sv_trim(name);
-        if (val.len >= 2 && val.p[0] == '"' && val.p[val.len - 1] == '"')
-            val = (sv_t){val.p + 1, val.len - 2};
-        else if (memchr(val.p, '"', val.len))
-            eq = false;
-        if (!eq || !val.len)
-            return invalid_arg(q, "Argument format not recognized", hname, item);
-        if (acl->ngrants == ACL_MAX_GRANTS)
-            return invalid_arg(q, "An ACL may have at most 100 grants", hname, item);
+    if (e->arg_name)
+        return invalid_arg(q, e->msg, e->arg_name, e->arg_value);
+    q->err_msg = e->msg;
+    return e->rc;
+}
+
+/* Parsed grants (s3/acl) -> acl: a canonical id must name an account (InvalidArgument
+ * "Invalid id", ArgumentName id_arg), an email address too (UnresolvableGrantByEmailAddress). */
+static int resolve_grants(rq_t *q, const s3acl_grant_t *g, size_t n, const char *id_arg,
+                          acl_t *acl)
+{
+    for (size_t i = 0; i < n; i++) {
         int rc;
-        if (sv_caseeq_cstr(name, "id")) {
-            if ((rc = canonical_known(q, val)) != 0)
-                return rc == -SE_INVALID_ARGUMENT ? invalid_arg(q, "Invalid id", "id", val) : rc;
-            add_grant(acl, ACL_G_CANONICAL, arena_svdup(q->a, val), perm);
-        } else if (sv_caseeq_cstr(name, "uri")) {
-            enum acl_grantee t;
-            if (grantee_uri(val, &t) != 0)
-                return invalid_arg(q, "Invalid group uri", "uri", val);
-            add_grant(acl, t, NULL, perm);
-        } else if (sv_caseeq_cstr(name, "emailAddress")) {
-            char cid[72];
-            if ((rc = resolve_email(q, val, cid)) != 0)
+        enum acl_grantee t;
+        char cid[72];
+        switch (g[i].kind) {
+        case S3ACL_ID:
+            if ((rc = canonical_known(q, g[i].value)) != 0)
+                return rc == -SE_INVALID_ARGUMENT ? invalid_arg(q, "Invalid id", id_arg, g[i].value)
+                                                  : rc;
+            add_grant(acl, ACL_G_CANONICAL, arena_svdup(q->a, g[i].value), g[i].perm);
+            break;
+        case S3ACL_URI:
+            if (grantee_uri(g[i].value, &t) != 0)
+                return invalid_arg(q, "Invalid group uri", "uri", g[i].value);
+            add_grant(acl, t, NULL, g[i].perm);
+            break;
+        case S3ACL_EMAIL:
+            if ((rc = resolve_email(q, g[i].value, cid)) != 0)
                 return rc;
-            add_grant(acl, ACL_G_CANONICAL, cid, perm);
-        } else {
-            return invalid_arg(q, "Argument format not recognized", hname, item);
+            add_grant(acl, ACL_G_CANONICAL, cid, g[i].perm);
+            break;
         }
     }
     return 0;
@@ -234,13 +225,15 @@ int acl_from_headers(rq_t *q, const char *owner_cid, const char *bucket_owner_ci
     acl_init(out, owner_cid);
     if (!grants)
         return 0;
+    s3acl_grant_t *g = arena_calloc(q->a, S3ACL_MAX_GRANTS, sizeof *g);
+    size_t n = 0;
+    s3acl_err_t e;
     for (size_t i = 0; i < 5; i++) {
         sv_t v = rq_header(q, gh[i].h);
-        int rc;
-        if (v.p && (rc = header_grants(q, gh[i].h, v, gh[i].perm, out)) != 0)
-            return rc;
+        if (v.p && s3acl_parse_header(v, gh[i].h, gh[i].perm, g, &n, &e) != 0)
+            return parse_fail(q, &e);
     }
-    return 0;
+    return resolve_grants(q, g, n, "id", out);
 }
 
 /* ---- storage ----------------------------------------------------------------------------- */
@@ -491,19 +484,6 @@ static const char *perm_name(unsigned p)
     }
 }
 
-static int perm_parse(sv_t s, unsigned *out)
-{
-    static const char *const n[] = {"READ", "WRITE", "READ_ACP", "WRITE_ACP", "FULL_CONTROL"};
-    static const unsigned v[] = {ACL_READ, ACL_WRITE, ACL_READ_ACP, ACL_WRITE_ACP,
-                                 ACL_FULL_CONTROL};
-    for (size_t i = 0; i < 5; i++)
-        if (sv_eq_cstr(s, n[i])) {
-            *out = v[i];
-            return 0;
-        }
-    return -1;
-}
-
 static void display_name(rq_t *q, const char *cid, buf_t *b)
 {
     account_t a;
@@ -540,69 +520,27 @@ static void acl_xml(rq_t *q, http_resp_t *resp, const acl_t *acl)
     resp_xml(q, resp, 200, &b);
 }
 
-static sv_t attr_of(const xml_node_t *n, const char *name)
-{
-    for (size_t i = 0; i < n->nattrs; i++)
-        if (sv_eq_cstr(n->attrs[i].name, name))
-            return n->attrs[i].value;
-    return SV_NULL;
-}
-
-/* <AccessControlPolicy> body -> acl, validated as S3 does: the document needs its Owner and
- * AccessControlList (MalformedACLError), an Owner/ID that is a canonical id (InvalidArgument
- * "Invalid id") and is the resource's owner (AccessDenied: an ACL cannot change the owner),
- * grants with a known Permission and grantee type (MalformedACLError), grantees that exist
- * (InvalidArgument; UnresolvableGrantByEmailAddress). */
+/* <AccessControlPolicy> body -> acl, validated as S3 does: the document's form by s3/acl
+ * (MalformedACLError; InvalidArgument for an unknown group), then an Owner/ID that names an
+ * account (InvalidArgument "Invalid id") and is the resource's owner (AccessDenied: an ACL
+ * cannot change the owner), then grantees that exist (InvalidArgument;
+ * UnresolvableGrantByEmailAddress). */
 static int acl_parse_xml(rq_t *q, const char *owner_cid, acl_t *out)
 {
+    s3acl_grant_t *g = arena_calloc(q->a, S3ACL_MAX_GRANTS, sizeof *g);
+    size_t n = 0;
+    sv_t oid;
+    s3acl_err_t e;
     int rc;
-    xml_node_t *root = xml_parse(q->a, q->body.p, q->body.len, &rc);
-    if (!root || !sv_eq_cstr(root->name, "AccessControlPolicy"))
-        return -SE_MALFORMED_ACL;
     acl_init(out, owner_cid);
-    xml_node_t *owner = xml_child(root, "Owner");
-    xml_node_t *list = xml_child(root, "AccessControlList");
-    if (!owner || !list)
-        return -SE_MALFORMED_ACL;
-    sv_t oid = sv_trim(xml_child_text(owner, "ID"));
+    if (s3acl_parse_xml(q->a, q->body.p, q->body.len, &oid, g, &n, &e) != 0)
+        return parse_fail(q, &e);
     if ((rc = canonical_known(q, oid)) != 0)
         return rc == -SE_INVALID_ARGUMENT ? invalid_arg(q, "Invalid id", "CanonicalUser/ID", oid)
                                           : rc;
     if (!sv_eq_cstr(oid, owner_cid))
         return -SE_ACCESS_DENIED; /* S3 does not let an ACL change the owner */
-    for (xml_node_t *g = xml_child(list, "Grant"); g; g = xml_next_named(g)) {
-        xml_node_t *ge = xml_child(g, "Grantee");
-        sv_t perm = xml_child_text(g, "Permission");
-        unsigned p;
-        if (!ge || !perm.p || perm_parse(sv_trim(perm), &p) != 0)
-            return -SE_MALFORMED_ACL;
-        if (out->ngrants == ACL_MAX_GRANTS)
-            return -SE_MALFORMED_ACL;
-        sv_t type = attr_of(ge, "type");
-        sv_t id = xml_child_text(ge, "ID"), uri = xml_child_text(ge, "URI");
-        sv_t email = xml_child_text(ge, "EmailAddress");
-        if (sv_eq_cstr(type, "CanonicalUser") && id.p) {
-            id = sv_trim(id);
-            if ((rc = canonical_known(q, id)) != 0)
-                return rc == -SE_INVALID_ARGUMENT
-                           ? invalid_arg(q, "Invalid id", "CanonicalUser/ID", id)
-                           : rc;
-            add_grant(out, ACL_G_CANONICAL, arena_svdup(q->a, id), p);
-        } else if (sv_eq_cstr(type, "Group") && uri.p) {
-            enum acl_grantee t;
-            if (grantee_uri(sv_trim(uri), &t) != 0)
-                return invalid_arg(q, "Invalid group uri", "Group/URI", sv_trim(uri));
-            add_grant(out, t, NULL, p);
-        } else if (sv_eq_cstr(type, "AmazonCustomerByEmail") && email.p) {
-            char cid[72];
-            if ((rc = resolve_email(q, sv_trim(email), cid)) != 0)
-                return rc;
-            add_grant(out, ACL_G_CANONICAL, cid, p);
-        } else {
-            return -SE_MALFORMED_ACL;
-        }
-    }
-    return 0;
+    return resolve_grants(q, g, n, "CanonicalUser/ID", out);
 }
 
 /* The ACL of a Put*Acl request: headers or body (not both). */
