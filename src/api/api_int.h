@@ -192,7 +192,8 @@ void op_list_multipart_uploads(rq_t *q, http_resp_t *resp);
  * part's bytes in [first, last] and *by_part set, or a negative error (*msg: its message). */
 int part_number_range(rq_t *q, const store_obj_t *o, sv_t range, bool *by_part, uint64_t *first,
                       uint64_t *last, const char **msg);
-/* x-amz-mp-parts-count for a partNumber request on a multipart object. */
+/* For a partNumber request: x-amz-mp-parts-count on a multipart object, and with
+ * x-amz-checksum-mode: ENABLED the part's checksum as S3 gives it (docs/checksums.md). */
 void part_number_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o, bool by_part);
 /* From api/s3_object.c, shared with multipart: content headers and x-amz-meta-* into
  * meta->attrs; copy-source conditions (prefix "x-amz-copy-source-") or GET's; the

@@ -133,7 +133,7 @@ void op_get_object_attributes(rq_t *q, http_resp_t *resp)
     store_obj_t o;
     store_obj_parts_t pp;
     int rc = store_get_parts(q->api->store, q->route.bucket, q->route.key, version,
-                             (uint32_t)marker, (size_t)max_parts, q->a, &o, &pp);
+                             (uint32_t)marker, (size_t)max_parts, 0, q->a, &o, &pp);
     if (rc == 0 && o.delete_marker)
         rc = -SE_NO_SUCH_KEY;
     if (rc) {

@@ -935,9 +935,43 @@ int part_number_range(rq_t *q, const store_obj_t *o, sv_t range, bool *by_part, 
     return RANGE_OK;
 }
 
+/* The part's own checksum for GET/HEAD ?partNumber=N with x-amz-checksum-mode: ENABLED, as
+ * S3 gives it: a COMPOSITE object's part value (from the manifest), a FULL_OBJECT object's
+ * value when it has one part, a single-part object's value (it is its own part 1); none for a
+ * part of a FULL_OBJECT object of several parts. The manifest is read again: its value is used
+ * only if it is still the object being sent (same ETag and mtime). */
+static void part_checksum_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o)
+{
+    if (!o->checksum_algo[0] || !sv_caseeq_cstr(rq_header(q, "x-amz-checksum-mode"), "ENABLED"))
+        return;
+    const char *type = checksum_type_of(o), *value = o->checksum;
+    if (o->nparts > 1 || (o->nparts == 1 && strcmp(type, "COMPOSITE") == 0)) {
+        uint32_t pn;
+        if (strcmp(type, "COMPOSITE") != 0 || part_number_param(q, &pn) != 0)
+            return;
+        store_obj_t cur;
+        store_obj_parts_t pp;
+        if (store_get_parts(q->api->store, q->route.bucket, q->route.key,
+                            o->version_id[0] ? o->version_id : NULL, pn - 1, 1,
+                            STORE_PARTS_BY_POSITION, q->a, &cur, &pp) != 0 ||
+            pp.nparts != 1 || !pp.parts[0].checksum || strcmp(cur.etag, o->etag) != 0 ||
+            cur.mtime_ms != o->mtime_ms)
+            return;
+        value = pp.parts[0].checksum;
+    }
+    char name[48];
+    checksum_header(o->checksum_algo, name);
+    resp_header(q, resp, arena_strndup(q->a, name, strlen(name)),
+                arena_strndup(q->a, value, strlen(value)));
+    resp_header(q, resp, "x-amz-checksum-type", type);
+}
+
 void part_number_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o, bool by_part)
 {
-    if (!by_part || !o->nparts)
+    if (!by_part)
+        return;
+    part_checksum_headers(q, resp, o);
+    if (!o->nparts)
         return;
     char n[16];
     snprintf(n, sizeof n, "%u", o->nparts);

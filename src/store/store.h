@@ -364,9 +364,12 @@ typedef struct store_obj_parts {
 
 /* store_get's lookup (same version rules, results and errors; no data opened) together with a
  * page of the object's parts: numbers > marker, at most max_parts (clamped to 0..1000), read in
- * the same transaction. A single-part object has none (nparts 0). Costs O(parts) decoding of
- * the record; no data is read, whatever the object's size. */
+ * the same transaction; with STORE_PARTS_BY_POSITION, the parts after the first `marker` ones
+ * (GET ?partNumber=N counts parts by position). A single-part object has none (nparts 0).
+ * Costs O(parts) decoding of the record; no data is read, whatever the object's size. */
+#define STORE_PARTS_BY_POSITION 1u
 int store_get_parts(store_t *s, sv_t bucket, sv_t key, const char *version_id, uint32_t marker,
-                    size_t max_parts, arena_t *a, store_obj_t *out, store_obj_parts_t *parts);
+                    size_t max_parts, unsigned flags, arena_t *a, store_obj_t *out,
+                    store_obj_parts_t *parts);
 
 #endif

@@ -43,8 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             acc ^= (uint8_t)(o.attrs[i].name.len + o.attrs[i].value.len);
         /* a manifest's part numbers and checksums are read lazily: page through them */
         store_obj_parts_t op;
-        int prc = ls_rec_parts_page(&l, (uint32_t)(data[0] >> 3), 1 + (size_t)(data[0] >> 5), a,
-                                    &op);
+        int prc = ls_rec_parts_page(&l, (uint32_t)(data[0] >> 4), (data[0] & 8) != 0,
+                                    1 + (size_t)(data[0] >> 5), a, &op);
         if (prc != 0 && prc != -SE_CORRUPT)
             abort();
         for (size_t i = 0; prc == 0 && i < op.nparts; i++)

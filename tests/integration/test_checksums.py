@@ -556,6 +556,16 @@ def test_multipart_full_object_crc(raw, bucket, algo):
         assert g.header(hname(algo)) == b64(algo, whole)
         assert g.header("x-amz-checksum-type") == "FULL_OBJECT"
     assert raw.get(bucket, key).body == whole
+    # a part of a FULL_OBJECT object of several parts has no value of its own on S3
+    g = raw.request("HEAD", "/%s/%s" % (bucket, key), query=[("partNumber", "2")],
+                    headers={"x-amz-checksum-mode": "ENABLED"})
+    assert g.status == 206 and g.header(hname(algo)) is None
+    # a single-part object is its own part 1
+    raw.put(bucket, "one", b"single", headers={hname(algo): b64(algo, b"single")})
+    g = raw.request("HEAD", "/%s/one" % bucket, query=[("partNumber", "1")],
+                    headers={"x-amz-checksum-mode": "ENABLED"})
+    assert g.header(hname(algo)) == b64(algo, b"single"), g.headers
+    assert g.header("x-amz-checksum-type") == "FULL_OBJECT"
     # GetObjectAttributes: the value, FULL_OBJECT, and only the part count
     r = raw.get(bucket, key, query=[("attributes", None)],
                 headers={"x-amz-object-attributes": "Checksum,ObjectParts"})
@@ -618,6 +628,19 @@ def test_multipart_composite_rules(raw, s3, bucket):
     h = raw.head(bucket, key, headers={"x-amz-checksum-mode": "ENABLED"})
     assert h.header("x-amz-checksum-sha256") == comp + "-2"
     assert h.header("x-amz-checksum-type") == "COMPOSITE"
+    # ?partNumber=N with checksum mode: the part's own value (none without the mode)
+    for n, data in enumerate(parts, 1):
+        for method in ("HEAD", "GET"):
+            g = raw.request(method, "/%s/%s" % (bucket, key), query=[("partNumber", str(n))],
+                            headers={"x-amz-checksum-mode": "ENABLED"})
+            assert g.status == 206, g
+            assert g.header("x-amz-checksum-sha256") == b64("SHA256", data)
+            assert g.header("x-amz-checksum-type") == "COMPOSITE"
+        g = raw.request("HEAD", "/%s/%s" % (bucket, key), query=[("partNumber", str(n))])
+        assert g.header("x-amz-checksum-sha256") is None
+    # a range has none
+    g = raw.get(bucket, key, headers={"x-amz-checksum-mode": "ENABLED", "Range": "bytes=0-9"})
+    assert g.status == 206 and g.header("x-amz-checksum-sha256") is None
 
 
 def test_multipart_no_algorithm_complete_header(raw, bucket):

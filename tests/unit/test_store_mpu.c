@@ -1141,7 +1141,7 @@ TEST(test_object_parts)
 
     store_obj_t o;
     store_obj_parts_t op;
-    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 0, 2, a, &o, &op), 0);
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 0, 2, 0, a, &o, &op), 0);
     CHECK_EQ_STR(o.checksum, "q83vEg==");
     CHECK_EQ_STR(o.checksum_type, "FULL_OBJECT");
     CHECK_EQ_INT(o.nparts, 3);
@@ -1154,22 +1154,34 @@ TEST(test_object_parts)
     CHECK_EQ_INT(op.parts[1].part_number, 5);
     CHECK_EQ_INT(op.parts[1].size, MINPART + 1);
     CHECK_EQ_STR(op.parts[1].checksum, "AAAABQ==");
-    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 5, 1000, a, &o, &op), 0);
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 5, 1000, 0, a, &o, &op), 0);
     CHECK_EQ_INT(op.nparts, 1);
     CHECK(!op.truncated);
     CHECK_EQ_INT(op.parts[0].part_number, 7);
     CHECK_EQ_INT(op.parts[0].size, 10);
     CHECK_EQ_STR(op.parts[0].checksum, "AAAABw==");
     CHECK_EQ_INT(op.next_marker, 7);
-    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 3, 1, a, &o, &op), 0);
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 3, 1, 0, a, &o, &op), 0);
     CHECK_EQ_INT(op.nparts, 1);
     CHECK_EQ_INT(op.parts[0].part_number, 5);
     CHECK(op.truncated);
-    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 7, 1000, a, &o, &op), 0);
+    /* by position: the second part is number 5 */
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 1, 1, STORE_PARTS_BY_POSITION, a, &o,
+                                 &op),
+                 0);
+    CHECK_EQ_INT(op.nparts, 1);
+    CHECK_EQ_INT(op.parts[0].part_number, 5);
+    CHECK_EQ_STR(op.parts[0].checksum, "AAAABQ==");
+    CHECK(op.truncated);
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 3, 1, STORE_PARTS_BY_POSITION, a, &o,
+                                 &op),
+                 0);
+    CHECK_EQ_INT(op.nparts, 0);
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("ck"), NULL, 7, 1000, 0, a, &o, &op), 0);
     CHECK_EQ_INT(op.nparts, 0);
     CHECK(!op.truncated);
     CHECK_EQ_INT(op.next_marker, 7);
-    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("nope"), NULL, 0, 1000, a, &o, &op),
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("nope"), NULL, 0, 1000, 0, a, &o, &op),
                  -SE_NO_SUCH_KEY);
 
     /* an upload without an algorithm: numbers kept, no values (even when parts had some) */
@@ -1180,7 +1192,7 @@ TEST(test_object_parts)
     CHECK_EQ_INT(put_part_ck(s, "plain", id, 1, MINPART, "CRC32", "AAAAAQ=="), 0);
     CHECK_EQ_INT(put_part_ck(s, "plain", id, 3, 5, "", ""), 0);
     complete_all(s, "plain", id, NULL, a);
-    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("plain"), NULL, 0, 1000, a, &o, &op), 0);
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("plain"), NULL, 0, 1000, 0, a, &o, &op), 0);
     CHECK_EQ_INT(op.nparts, 2);
     CHECK_EQ_INT(op.parts[1].part_number, 3);
     CHECK_EQ_INT(op.parts[1].size, 5);
@@ -1192,7 +1204,7 @@ TEST(test_object_parts)
     CHECK_EQ_INT(store_put_write(p, "abc", 3), 0);
     store_obj_t sm = {0};
     CHECK_EQ_INT(store_put_commit(p, &sm, NULL), 0);
-    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("single"), NULL, 0, 1000, a, &o, &op), 0);
+    CHECK_EQ_INT(store_get_parts(s, SV("b"), SV("single"), NULL, 0, 1000, 0, a, &o, &op), 0);
     CHECK_EQ_INT(op.nparts, 0);
     CHECK_EQ_INT(o.size, 3);
 
@@ -1206,7 +1218,7 @@ TEST(test_object_parts)
     ls_layout_t l2;
     CHECK_EQ_INT(ls_rec_decode(rec.p, rec.len, 0, a, &ro2, &l2), 0);
     CHECK_EQ_INT(l2.pinfo_len, 0);
-    CHECK_EQ_INT(ls_rec_parts_page(&l2, 1, 10, a, &op), 0);
+    CHECK_EQ_INT(ls_rec_parts_page(&l2, 1, false, 10, a, &op), 0);
     CHECK_EQ_INT(op.nparts, 1);
     CHECK_EQ_INT(op.parts[0].part_number, 2);
     CHECK_EQ_INT(op.parts[0].size, 6);
@@ -1224,7 +1236,7 @@ TEST(test_object_parts)
     for (size_t i = 0; i < sizeof badn / sizeof badn[0]; i++) {
         l2.pinfo = bad[i];
         l2.pinfo_len = badn[i];
-        CHECK_EQ_INT(ls_rec_parts_page(&l2, 0, 10, a, &op), -SE_CORRUPT);
+        CHECK_EQ_INT(ls_rec_parts_page(&l2, 0, false, 10, a, &op), -SE_CORRUPT);
     }
     /* and a good one survives encode + decode */
     uint32_t nums[2] = {4, 9};
@@ -1235,7 +1247,7 @@ TEST(test_object_parts)
     l.pinfo_len = pi.len;
     ls_rec_encode(&rec, &ro, &l, NULL);
     CHECK_EQ_INT(ls_rec_decode(rec.p, rec.len, 0, a, &ro2, &l2), 0);
-    CHECK_EQ_INT(ls_rec_parts_page(&l2, 0, 10, a, &op), 0);
+    CHECK_EQ_INT(ls_rec_parts_page(&l2, 0, false, 10, a, &op), 0);
     CHECK_EQ_INT(op.nparts, 2);
     CHECK_EQ_INT(op.parts[1].part_number, 9);
     CHECK_EQ_STR(op.parts[1].checksum, "AAAACQ==");

@@ -585,6 +585,7 @@ struct store_read {
 struct parts_req {
     uint32_t marker;
     size_t max;
+    bool by_pos;
     store_obj_parts_t *out;
 };
 
@@ -611,13 +612,15 @@ int store_get(store_t *s, sv_t bucket, sv_t key, const char *version_id, arena_t
 }
 
 int store_get_parts(store_t *s, sv_t bucket, sv_t key, const char *version_id, uint32_t marker,
-                    size_t max_parts, arena_t *a, store_obj_t *out, store_obj_parts_t *parts)
+                    size_t max_parts, unsigned flags, arena_t *a, store_obj_t *out,
+                    store_obj_parts_t *parts)
 {
     memset(parts, 0, sizeof *parts);
     parts->next_marker = marker;
     if (key_check(key) < 0)
         return -SE_NO_SUCH_KEY;
-    struct parts_req pq = {.marker = marker, .max = max_parts, .out = parts};
+    struct parts_req pq = {.marker = marker, .max = max_parts,
+                           .by_pos = (flags & STORE_PARTS_BY_POSITION) != 0, .out = parts};
     return store_get_once(s, bucket, key, version_id, a, out, NULL, &pq);
 }
 
@@ -678,7 +681,7 @@ static int store_get_once(store_t *s, sv_t bucket, sv_t key, const char *version
             rc = -SE_METHOD_NOT_ALLOWED;
             goto out_txn;
         }
-        if (pq && (rc = ls_rec_parts_page(&l, pq->marker, pq->max, a, pq->out)) < 0) {
+        if (pq && (rc = ls_rec_parts_page(&l, pq->marker, pq->by_pos, pq->max, a, pq->out)) < 0) {
             log_error("store: corrupt part info bucket=%.*s key=%.*s", SV_ARG(bucket),
                       SV_ARG(key));
             goto out_txn;

@@ -98,11 +98,12 @@ int ls_rec_decode(const void *p, size_t n, unsigned flags, arena_t *a, store_obj
 /* Encodes a manifest's part info (layout->pinfo): part numbers (ascending) and, when cks is
  * non-NULL, each part's checksum string. Appends to out. */
 void ls_rec_parts_encode(buf_t *out, const uint32_t *numbers, const char *const *cks, size_t n);
-/* A page of a decoded manifest's parts (numbers > marker, at most max): numbers and checksums
- * from layout->pinfo (positions 1..N without it), sizes from layout->parts (so not with
- * LS_REC_NOPARTS). Strings into arena a. 0, or -SE_CORRUPT for malformed part info. */
-int ls_rec_parts_page(const ls_layout_t *layout, uint32_t marker, size_t max, arena_t *a,
-                      store_obj_parts_t *out);
+/* A page of a decoded manifest's parts (numbers > marker, or with by_pos the parts after the
+ * first `marker`; at most max): numbers and checksums from layout->pinfo (positions 1..N
+ * without it), sizes from layout->parts (so not with LS_REC_NOPARTS). Strings into arena a.
+ * 0, or -SE_CORRUPT for malformed part info. */
+int ls_rec_parts_page(const ls_layout_t *layout, uint32_t marker, bool by_pos, size_t max,
+                      arena_t *a, store_obj_parts_t *out);
 
 /* ---- object index keys (index.c) ----------------------------------------------------------- */
 /* Builds bid + name part of key into out (LS_LKEY_MAX bytes); returns its length. */

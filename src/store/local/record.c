@@ -417,11 +417,11 @@ void ls_rec_parts_encode(buf_t *out, const uint32_t *numbers, const char *const 
     }
 }
 
-int ls_rec_parts_page(const ls_layout_t *l, uint32_t marker, size_t max, arena_t *a,
-                      store_obj_parts_t *out)
+int ls_rec_parts_page(const ls_layout_t *l, uint32_t marker, bool by_pos, size_t max,
+                      arena_t *a, store_obj_parts_t *out)
 {
     memset(out, 0, sizeof *out);
-    out->next_marker = marker;
+    out->next_marker = by_pos ? 0 : marker;
     if (l->kind != LS_MANIFEST || l->nparts == 0)
         return 0;
     if (!l->parts)
@@ -450,7 +450,7 @@ int ls_rec_parts_page(const ls_layout_t *l, uint32_t marker, size_t max, arena_t
             }
         }
         prev = pn;
-        if (pn <= marker)
+        if (by_pos ? i < marker : pn <= marker)
             continue;
         if (out->nparts == max) {
             out->truncated = max > 0;
