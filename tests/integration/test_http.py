@@ -337,11 +337,20 @@ def test_sigterm_lets_in_flight_upload_finish(tmp_path):
     assert c.create_bucket("graceful").status == 200
     data = os.urandom(4 * 1024 * 1024)
     head, *_ = c.signed_head_bytes("PUT", "/graceful/inflight",
-                                   [("Content-Length", str(len(data)))], s3sig.UNSIGNED)
+                                   [("Content-Length", str(len(data))),
+                                    ("Expect", "100-continue")], s3sig.UNSIGNED)
     s = socket.create_connection((c.host, c.port), timeout=30)
     try:
-        s.sendall(head + data[:1024 * 1024])
-        assert c.request("GET", "/").status == 200   # the first MiB is being received
+        # "100 Continue" proves the server accepted the connection and began the request
+        # (a connection still in the listen backlog at SIGTERM would just be refused)
+        s.sendall(head)
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            b = s.recv(4096)
+            assert b, interim
+            interim += b
+        assert interim.startswith(b"HTTP/1.1 100"), interim
+        s.sendall(data[:1024 * 1024])
         srv.proc.send_signal(sig.SIGTERM)
         s.sendall(data[1024 * 1024:])
         buf = b""

@@ -485,3 +485,44 @@ def test_managed_session_policies(sts, iam, server, account_id):
         sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1", PolicyArns=[
             {"arn": "arn:aws:iam::%s:policy/%s" % (account_id, unique_name("none"))}])
     assert client_error(e) == (400, "MalformedPolicyDocument")
+
+
+def test_seed_instance_role_is_the_only_way_in(sts, iam, server, account_id, second_account):
+    """The seed's example: a role (as attached to a compute instance) grants the workload S3
+    access, and the data bucket's policy (in another account) allows only that role: the
+    role's sessions get in; the same account's root and an IAM user with s3:* do not."""
+    name = unique_name("ec2role")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(
+        trust_doc(account_id)))["Role"]
+    iam.put_role_policy(RoleName=name, PolicyName="s3", PolicyDocument=S3_ALL)
+    data = second_account.s3
+    b = unique_name("data")
+    data.create_bucket(Bucket=b)
+    data.put_object(Bucket=b, Key="in/1.csv", Body=b"a,b\n")
+    data.put_bucket_policy(Bucket=b, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "OnlyTheInstanceRole", "Effect": "Allow",
+                       "Principal": {"AWS": role["Arn"]},
+                       "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+                       "Resource": ["arn:aws:s3:::%s" % b, "arn:aws:s3:::%s/*" % b]}]}))
+
+    c = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="i-0abc123")["Credentials"]
+    _, rs3, _ = creds_clients(server.endpoint, c)
+    assert rs3.get_object(Bucket=b, Key="in/1.csv")["Body"].read() == b"a,b\n"
+    rs3.put_object(Bucket=b, Key="out/1.csv", Body=b"done")
+    assert [o["Key"] for o in rs3.list_objects_v2(Bucket=b)["Contents"]] == ["in/1.csv",
+                                                                            "out/1.csv"]
+    with pytest.raises(ClientError) as e:  # not granted by the bucket policy
+        rs3.delete_object(Bucket=b, Key="in/1.csv")
+    assert client_error(e) == (403, "AccessDenied")
+
+    user = unique_name("u")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="s3", PolicyDocument=S3_ALL)
+    k = iam.create_access_key(UserName=user)["AccessKey"]
+    others = [make_boto3(server.endpoint, server.access_key, server.secret_key),
+              make_boto3(server.endpoint, k["AccessKeyId"], k["SecretAccessKey"])]
+    for other in others:
+        with pytest.raises(ClientError) as e:
+            other.get_object(Bucket=b, Key="in/1.csv")
+        assert client_error(e) == (403, "AccessDenied")
