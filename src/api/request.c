@@ -551,11 +551,7 @@ static int authenticate_v2(rq_t *q, const sigv4_req_t *sr, const sigv2_parsed_t 
     sv_t vb = s3_vhost_bucket(http_req_header(hr, "host"), q->api->base_domain);
     if ((rc = sigv2_verify(sr, v2, vb, sv_from_cstr(k.secret), q->a)) != 0)
         return rc;
-    if ((rc = accounts_get(q->api->store, sv_from_cstr(k.account_id), &q->acct)) != 0)
-        return rc == -ENOENT ? -SE_INVALID_ACCESS_KEY : rc;
-    if (!temporary && (rc = iam_principal_for_key(q, &k)) != 0)
-        return rc;
-    return 0;
+    return rq_auth_principal(q, &k, temporary);
 }
 
 static int authenticate(rq_t *q)
@@ -604,11 +600,7 @@ static int authenticate(rq_t *q)
     } else if ((rc = sigv4_verify(&sr, &q->sig, sv_from_cstr(k.secret), q->a, &q->sigres)) != 0) {
         return rc;
     }
-    if ((rc = accounts_get(q->api->store, sv_from_cstr(k.account_id), &q->acct)) != 0)
-        return rc == -ENOENT ? -SE_INVALID_ACCESS_KEY : rc;
-    if (!temporary && (rc = iam_principal_for_key(q, &k)) != 0)
-        return rc;
-    return 0;
+    return rq_auth_principal(q, &k, temporary);
 }
 
 int rq_verify_deferred(rq_t *q)

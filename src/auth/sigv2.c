@@ -49,45 +49,6 @@ static bool is_subresource(sv_t name)
     return false;
 }
 
-static sv_t header_get(const sigv4_req_t *r, const char *name, int *count)
-{
-    sv_t v = SV_NULL;
-    int n = 0;
-    for (size_t i = 0; i < r->nheaders; i++)
-        if (sv_caseeq_cstr(r->headers[i].name, name) && n++ == 0)
-            v = r->headers[i].value;
-    if (count)
-        *count = n;
-    return v;
-}
-
-/* Next "name[=value]" of a raw query; false at the end. */
-static bool query_next(sv_t *rest, sv_t *name, sv_t *value, bool *has_eq)
-{
-    while (rest->len) {
-        sv_t item;
-        *rest = sv_split(*rest, '&', &item, NULL);
-        if (item.len == 0)
-            continue;
-        *value = sv_split(item, '=', name, has_eq);
-        return true;
-    }
-    return false;
-}
-
-static sv_t query_get(sv_t q, const char *name, int *count)
-{
-    sv_t n, v, out = SV_NULL;
-    bool eq;
-    int c = 0;
-    while (query_next(&q, &n, &v, &eq))
-        if (sv_eq_cstr(n, name) && c++ == 0)
-            out = eq ? v : (sv_t){n.p + n.len, 0};
-    if (count)
-        *count = c;
-    return out;
-}
-
 static bool base64_text(sv_t s)
 {
     if (s.len == 0 || s.len > 60)
@@ -106,11 +67,11 @@ int sigv2_parse(const sigv4_req_t *r, int64_t now, sigv2_parsed_t *out, const ch
     memset(out, 0, sizeof *out);
     *msg = NULL;
     int nauth, nk, ns, ne, nv4;
-    sv_t auth = sv_trim(header_get(r, "authorization", &nauth));
-    sv_t qk = query_get(r->query, "AWSAccessKeyId", &nk);
-    sv_t qs = query_get(r->query, "Signature", &ns);
-    sv_t qe = query_get(r->query, "Expires", &ne);
-    query_get(r->query, "X-Amz-Signature", &nv4);
+    sv_t auth = sv_trim(sigv4_req_header(r, "authorization", &nauth));
+    sv_t qk = sigv4_query_get(r->query, "AWSAccessKeyId", &nk);
+    sv_t qs = sigv4_query_get(r->query, "Signature", &ns);
+    sv_t qe = sigv4_query_get(r->query, "Expires", &ne);
+    sigv4_query_get(r->query, "X-Amz-Signature", &nv4);
     bool header = nauth == 1 && sv_starts_with(auth, SV("AWS "));
     bool query = nk || ns;
 
@@ -135,11 +96,11 @@ int sigv2_parse(const sigv4_req_t *r, int64_t now, sigv2_parsed_t *out, const ch
         out->access_key = id;
         out->signature = sig;
         int cnt;
-        sv_t d = header_get(r, "x-amz-date", &cnt);
+        sv_t d = sigv4_req_header(r, "x-amz-date", &cnt);
         if (cnt) {
             out->date_line = SV("");
         } else {
-            d = header_get(r, "date", &cnt);
+            d = sigv4_req_header(r, "date", &cnt);
             out->date_line = sv_trim(d);
         }
         if (!cnt || parse_http_date(sv_trim(d), &out->req_time) < 0) {
@@ -148,7 +109,7 @@ int sigv2_parse(const sigv4_req_t *r, int64_t now, sigv2_parsed_t *out, const ch
         }
         if (out->req_time > now + MAX_SKEW_SEC || out->req_time < now - MAX_SKEW_SEC)
             return -SE_REQUEST_TIME_SKEWED;
-        out->security_token = header_get(r, "x-amz-security-token", NULL);
+        out->security_token = sigv4_req_header(r, "x-amz-security-token", NULL);
         return 0;
     }
 
@@ -177,9 +138,9 @@ int sigv2_parse(const sigv4_req_t *r, int64_t now, sigv2_parsed_t *out, const ch
         *msg = "Request has expired";
         return -SE_ACCESS_DENIED;
     }
-    out->security_token = header_get(r, "x-amz-security-token", NULL);
+    out->security_token = sigv4_req_header(r, "x-amz-security-token", NULL);
     if (!out->security_token.p)
-        out->security_token = query_get(r->query, "x-amz-security-token", NULL);
+        out->security_token = sigv4_query_get(r->query, "x-amz-security-token", NULL);
     return 0;
 }
 
@@ -192,9 +153,9 @@ static void put_std_header(const sigv4_req_t *r, const sigv2_parsed_t *p, const 
                            arena_t *a, buf_t *out)
 {
     int cnt;
-    sv_t v = header_get(r, name, &cnt);
+    sv_t v = sigv4_req_header(r, name, &cnt);
     if (!cnt && p->kind == SIGV2_QUERY) {
-        sv_t qv = query_get(r->query, name, &cnt);
+        sv_t qv = sigv4_query_get(r->query, name, &cnt);
         if (cnt) {
             char *d = arena_alloc(a, qv.len + 1);
             long n = sv_url_decode(qv, d, true);
@@ -234,7 +195,7 @@ void sigv2_string_to_sign(const sigv4_req_t *r, const sigv2_parsed_t *p, sv_t vh
     put_std_header(r, p, "content-md5", a, out);
     put_std_header(r, p, "content-type", a, out);
     int nxd = 0;
-    sv_t xd = header_get(r, "x-amz-date", &nxd);
+    sv_t xd = sigv4_req_header(r, "x-amz-date", &nxd);
     bool amz_date_line = (variant & SIGV2_AMZ_DATE_LINE) && nxd == 1;
     buf_putsv(out, amz_date_line ? sv_trim(xd) : p->date_line);
     buf_putc(out, '\n');
@@ -251,7 +212,7 @@ void sigv2_string_to_sign(const sigv4_req_t *r, const sigv2_parsed_t *p, sv_t vh
     if (p->kind == SIGV2_QUERY) {
         sv_t q = r->query, nm, v;
         bool eq;
-        while (query_next(&q, &nm, &v, &eq) && n < MAX_AMZ) {
+        while (sigv4_query_next(&q, &nm, &v, &eq) && n < MAX_AMZ) {
             if (nm.len <= 6 || !sv_caseeq_cstr((sv_t){nm.p, 6}, "x-amz-"))
                 continue;
             char *d = arena_alloc(a, v.len + 1);
@@ -285,7 +246,7 @@ void sigv2_string_to_sign(const sigv4_req_t *r, const sigv2_parsed_t *p, sv_t vh
          * query item), then appends the subresources again. */
         sv_t q = r->query, v;
         bool eq;
-        if (query_next(&q, &first, &v, &eq)) {
+        if (sigv4_query_next(&q, &first, &v, &eq)) {
             first = (sv_t){first.p, eq ? (size_t)(v.p + v.len - first.p) : first.len};
             buf_putc(out, '?');
             buf_putsv(out, first);
@@ -304,7 +265,7 @@ void sigv2_string_to_sign(const sigv4_req_t *r, const sigv2_parsed_t *p, sv_t vh
     size_t ns = 0;
     sv_t q = r->query, nm, v;
     bool eq;
-    while (query_next(&q, &nm, &v, &eq) && ns < MAX_AMZ) {
+    while (sigv4_query_next(&q, &nm, &v, &eq) && ns < MAX_AMZ) {
         if (!is_subresource(nm))
             continue;
         if (!(variant & SIGV2_RAW_VALUES) && eq && v.len) {

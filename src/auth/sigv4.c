@@ -55,8 +55,7 @@ static bool sv_caseeq(sv_t a, sv_t b)
     return true;
 }
 
-/* First header named `name` (ASCII case-insensitive); *count gets how many there are. */
-static sv_t header_get(const sigv4_req_t *r, const char *name, int *count)
+sv_t sigv4_req_header(const sigv4_req_t *r, const char *name, int *count)
 {
     sv_t v = SV_NULL;
     int n = 0;
@@ -71,8 +70,7 @@ static sv_t header_get(const sigv4_req_t *r, const char *name, int *count)
     return v;
 }
 
-/* Iterates "a=b&c&d=" raw; returns false at the end. */
-static bool query_next(sv_t *rest, sv_t *name, sv_t *value, bool *has_eq)
+bool sigv4_query_next(sv_t *rest, sv_t *name, sv_t *value, bool *has_eq)
 {
     while (rest->len) {
         sv_t item;
@@ -88,15 +86,15 @@ static bool query_next(sv_t *rest, sv_t *name, sv_t *value, bool *has_eq)
     return false;
 }
 
-/* Raw value of query parameter `name` (exact, case-sensitive); *count = occurrences. */
-static sv_t query_get(sv_t q, const char *name, int *count)
+sv_t sigv4_query_get(sv_t q, const char *name, int *count)
 {
     sv_t n, v, out = SV_NULL;
+    bool eq;
     int c = 0;
-    while (query_next(&q, &n, &v, NULL)) {
+    while (sigv4_query_next(&q, &n, &v, &eq)) {
         if (sv_eq_cstr(n, name)) {
             if (c++ == 0)
-                out = v.p ? v : (sv_t){n.p + n.len, 0};
+                out = eq ? v : (sv_t){n.p + n.len, 0};
         }
     }
     if (count)
@@ -302,13 +300,13 @@ static int parse_header_auth(const sigv4_req_t *r, sv_t auth, int64_t now, sigv4
     /* Request time: x-amz-date, else Date. AWS: AccessDenied "AWS authentication requires a
      * valid Date or x-amz-date header". */
     int cnt;
-    sv_t d = header_get(r, "x-amz-date", &cnt);
+    sv_t d = sigv4_req_header(r, "x-amz-date", &cnt);
     if (cnt) {
         if (parse_amz_date(sv_trim(d), &out->req_time) < 0)
             return -SE_ACCESS_DENIED;
         out->amz_date = sv_trim(d);
     } else {
-        d = header_get(r, "date", &cnt);
+        d = sigv4_req_header(r, "date", &cnt);
         if (!cnt || parse_http_date(sv_trim(d), &out->req_time) < 0)
             return -SE_ACCESS_DENIED;
         out->amz_date = sv_trim(d);
@@ -323,9 +321,9 @@ static int parse_header_auth(const sigv4_req_t *r, sv_t auth, int64_t now, sigv4
     if (unsigned_amz_header(r, sh, false))
         return -SE_ACCESS_DENIED;
 
-    out->security_token = header_get(r, "x-amz-security-token", NULL);
+    out->security_token = sigv4_req_header(r, "x-amz-security-token", NULL);
 
-    sv_t cs = header_get(r, "x-amz-content-sha256", &cnt);
+    sv_t cs = sigv4_req_header(r, "x-amz-content-sha256", &cnt);
     if (!cnt) {
         /* S3 insists on it; other services (IAM, STS) hash the body instead, which the
          * caller supplies in content_sha256 before sigv4_verify(). */
@@ -349,7 +347,7 @@ static int parse_presigned(const sigv4_req_t *r, int64_t now, sigv4_parsed_t *ou
     sv_t v[6];
     for (int i = 0; i < 6; i++) {
         int cnt;
-        v[i] = query_get(r->query, names[i], &cnt);
+        v[i] = sigv4_query_get(r->query, names[i], &cnt);
         if (cnt != 1)
             return -SE_AUTH_QUERY_MALFORMED;
     }
@@ -384,16 +382,16 @@ static int parse_presigned(const sigv4_req_t *r, int64_t now, sigv4_parsed_t *ou
         return -SE_ACCESS_DENIED;
 
     int cnt;
-    out->security_token = query_get(r->query, "X-Amz-Security-Token", &cnt);
+    out->security_token = sigv4_query_get(r->query, "X-Amz-Security-Token", &cnt);
     if (cnt > 1)
         return -SE_AUTH_QUERY_MALFORMED;
     if (!cnt)
-        out->security_token = header_get(r, "x-amz-security-token", NULL);
+        out->security_token = sigv4_req_header(r, "x-amz-security-token", NULL);
 
     /* Payload: UNSIGNED-PAYLOAD unless the client says otherwise (header, then query). */
-    sv_t cs = header_get(r, "x-amz-content-sha256", &cnt);
+    sv_t cs = sigv4_req_header(r, "x-amz-content-sha256", &cnt);
     if (!cnt)
-        cs = query_get(r->query, "X-Amz-Content-Sha256", &cnt);
+        cs = sigv4_query_get(r->query, "X-Amz-Content-Sha256", &cnt);
     if (!cnt) {
         out->payload = PAYLOAD_UNSIGNED;
         out->content_sha256 = SV("UNSIGNED-PAYLOAD");
@@ -413,11 +411,11 @@ int sigv4_parse(const sigv4_req_t *r, int64_t now, sigv4_parsed_t *out)
 {
     memset(out, 0, sizeof *out);
     int nauth;
-    sv_t auth = header_get(r, "authorization", &nauth);
+    sv_t auth = sigv4_req_header(r, "authorization", &nauth);
     int qa, qc, qs;
-    query_get(r->query, "X-Amz-Algorithm", &qa);
-    query_get(r->query, "X-Amz-Credential", &qc);
-    query_get(r->query, "X-Amz-Signature", &qs);
+    sigv4_query_get(r->query, "X-Amz-Algorithm", &qa);
+    sigv4_query_get(r->query, "X-Amz-Credential", &qc);
+    sigv4_query_get(r->query, "X-Amz-Signature", &qs);
     bool presigned = qa || qc || qs;
 
     if (nauth && presigned)
@@ -442,8 +440,8 @@ int sigv4_parse(const sigv4_req_t *r, int64_t now, sigv4_parsed_t *out)
         return parse_presigned(r, now, out);
     /* SigV2 query auth: same answer as the SigV2 header. */
     int v2k, v2s;
-    query_get(r->query, "AWSAccessKeyId", &v2k);
-    query_get(r->query, "Signature", &v2s);
+    sigv4_query_get(r->query, "AWSAccessKeyId", &v2k);
+    sigv4_query_get(r->query, "Signature", &v2s);
     if (v2k && v2s)
         return -SE_INVALID_REQUEST;
     out->kind = SIGV4_NONE;
@@ -496,7 +494,7 @@ static void canonical_query(const sigv4_req_t *r, bool presigned, buf_t *out)
 {
     sv_t q = r->query, n, v;
     size_t count = 0;
-    while (query_next(&q, &n, &v, NULL))
+    while (sigv4_query_next(&q, &n, &v, NULL))
         count++;
     if (!count)
         return;
@@ -506,7 +504,7 @@ static void canonical_query(const sigv4_req_t *r, bool presigned, buf_t *out)
     buf_t enc = BUF_INIT;
     size_t m = 0;
     q = r->query;
-    while (query_next(&q, &n, &v, NULL)) {
+    while (sigv4_query_next(&q, &n, &v, NULL)) {
         long dl = sv_url_decode(n, scratch, false);
         sv_t dn = dl < 0 ? n : (sv_t){scratch, (size_t)dl};
         if (presigned && sv_eq_cstr(dn, "X-Amz-Signature"))

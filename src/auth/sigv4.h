@@ -80,6 +80,15 @@ typedef struct sigv4_result {
 int sigv4_verify(const sigv4_req_t *r, const sigv4_parsed_t *p, sv_t secret, arena_t *a,
                  sigv4_result_t *out);
 
+/* Reading a request view (also used by auth/sigv2.c). */
+/* First header named `name` (ASCII case-insensitive); *count (may be NULL) gets how many. */
+sv_t sigv4_req_header(const sigv4_req_t *r, const char *name, int *count);
+/* Next "name[=value]" item of a raw query; false at the end. *has_eq may be NULL. */
+bool sigv4_query_next(sv_t *rest, sv_t *name, sv_t *value, bool *has_eq);
+/* Raw value of the first query parameter `name` (exact); "" for a bare name; *count may be
+ * NULL. */
+sv_t sigv4_query_get(sv_t query, const char *name, int *count);
+
 /* Building blocks, exposed for tests and for the client side (admin command, bench). */
 /* Canonical request text (appended to out). */
 struct buf;

@@ -14,8 +14,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
-
-#define MAX_HEADERS 64
+#include "fuzz_req.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,30 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *text = malloc(size ? size : 1);
     if (size)
         memcpy(text, data, size);
-    sv_t field[3] = {SV_NULL, SV_NULL, SV_NULL};
-    kv_t headers[MAX_HEADERS];
-    size_t nh = 0, start = 0, line = 0;
-    for (size_t i = 0; i <= size; i++) {
-        if (i < size && text[i] != '\n')
-            continue;
-        sv_t l = {text + start, i - start};
-        if (line < 3) {
-            field[line] = l;
-        } else if (nh < MAX_HEADERS) {
-            const char *colon = l.len ? memchr(l.p, ':', l.len) : NULL;
-            if (colon) {
-                headers[nh].name = (sv_t){l.p, (size_t)(colon - l.p)};
-                headers[nh].value = (sv_t){colon + 1, l.len - (size_t)(colon - l.p) - 1};
-            } else {
-                headers[nh].name = l;
-                headers[nh].value = (sv_t){l.p + l.len, 0};
-            }
-            nh++;
-        }
-        line++;
-        start = i + 1;
-    }
-    sigv4_req_t r = {field[0], field[1], field[2], headers, nh};
+    kv_t headers[FUZZ_MAX_HEADERS];
+    sigv4_req_t r = fuzz_request(text, size, headers);
 
     sigv4_parsed_t p;
     int rc = sigv4_parse(&r, 1369353600, &p);

@@ -8,45 +8,10 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "t.h"
+#include "treq.h"
 
 #define SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 #define T_GET 1175024202 /* Tue, 27 Mar 2007 19:36:42 GMT */
-
-/* "METHOD target\nName:value\n..." -> a request view (values verbatim). */
-typedef struct {
-    sigv4_req_t r;
-    kv_t h[32];
-    char *text;
-} treq_t;
-
-static void treq_init(treq_t *t, const char *text)
-{
-    memset(t, 0, sizeof *t);
-    t->text = strdup(text);
-    char *line = t->text, *nl;
-    bool first = true;
-    while (line && *line) {
-        nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        if (first) {
-            char *sp = memchr(line, ' ', len);
-            t->r.method = (sv_t){line, (size_t)(sp - line)};
-            char *tgt = sp + 1;
-            size_t tl = len - (size_t)(tgt - line);
-            char *q = memchr(tgt, '?', tl);
-            t->r.path = (sv_t){tgt, q ? (size_t)(q - tgt) : tl};
-            t->r.query = q ? (sv_t){q + 1, tl - (size_t)(q - tgt) - 1} : (sv_t){tgt + tl, 0};
-            first = false;
-        } else {
-            char *colon = memchr(line, ':', len);
-            kv_t *kv = &t->h[t->r.nheaders++];
-            kv->name = (sv_t){line, (size_t)(colon - line)};
-            kv->value = (sv_t){colon + 1, len - (size_t)(colon - line) - 1};
-        }
-        line = nl ? nl + 1 : NULL;
-    }
-    t->r.headers = t->h;
-}
 
 /* Parses at `now`, checks the string to sign (variant 0) against want. */
 static int sts_of(const char *req, int64_t now, const char *vhost, const char *want)

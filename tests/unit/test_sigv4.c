@@ -8,6 +8,7 @@
 #include "core/err.h"
 #include "core/hash.h"
 #include "t.h"
+#include "treq.h"
 
 #define SUITE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define SUITE_NOW 1440938160 /* 2015-08-30T12:36:00Z */
@@ -16,48 +17,6 @@
 #define S3_NOW 1369353600 /* 2013-05-24T00:00:00Z */
 #define S3_CRED "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
 #define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-/* A request written as text: "METHOD target\nName:value\n..." (values kept verbatim, so the
- * trimming rules are exercised). The target is split at the first '?'. */
-typedef struct {
-    sigv4_req_t r;
-    kv_t h[32];
-    char *text;
-} treq_t;
-
-static void treq_init(treq_t *t, const char *text)
-{
-    memset(t, 0, sizeof *t);
-    t->text = strdup(text);
-    char *line = t->text, *nl;
-    bool first = true;
-    while (line && *line) {
-        nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        if (first) {
-            char *sp = memchr(line, ' ', len);
-            t->r.method = (sv_t){line, (size_t)(sp - line)};
-            char *tgt = sp + 1;
-            size_t tl = len - (size_t)(tgt - line);
-            char *q = memchr(tgt, '?', tl);
-            if (q) {
-                t->r.path = (sv_t){tgt, (size_t)(q - tgt)};
-                t->r.query = (sv_t){q + 1, tl - (size_t)(q - tgt) - 1};
-            } else {
-                t->r.path = (sv_t){tgt, tl};
-                t->r.query = (sv_t){tgt + tl, 0};
-            }
-            first = false;
-        } else {
-            char *colon = memchr(line, ':', len);
-            kv_t *kv = &t->h[t->r.nheaders++];
-            kv->name = (sv_t){line, (size_t)(colon - line)};
-            kv->value = (sv_t){colon + 1, len - (size_t)(colon - line) - 1};
-        }
-        line = nl ? nl + 1 : NULL;
-    }
-    t->r.headers = t->h;
-}
 
 static void treq_free(treq_t *t)
 {
