@@ -21,10 +21,11 @@
  * in the record.
  *
  * Group commit: every index write is a request queued to one committer thread, which applies
- * all pending requests in one write transaction and commits it with one synchronous LMDB
- * commit (LMDB's own two-step sync: data pages, then the meta page; crash-safe on any
- * filesystem, unlike MDB_NOSYNC + mdb_env_sync, which can tear if the meta page reaches the
- * disk first). Per-request checks (bucket still there, conditions) run inside that
+ * all pending requests in one write transaction and commits it (LMDB's two-step commit: data
+ * pages written and fdatasynced, then the meta page; crash-safe on any filesystem, unlike
+ * MDB_NOSYNC + mdb_env_sync, which can tear if the meta page reaches the disk first). The meta
+ * page is synced by the next commit's flush, or by mdb_env_sync when none follows, and only
+ * then are the batch's requests answered (MDB_NOMETASYNC; committer_main). Per-request checks (bucket still there, conditions) run inside that
  * transaction before the request writes anything, so a failed check affects only its request.
  * If a write itself fails (map full, I/O), the batch is aborted and replayed one request per
  * transaction so the failure stays with the request that caused it.
@@ -185,7 +186,9 @@ int ls_index_open(store_t *s, size_t map_size)
     }
     /* NOTLS: read transactions are not tied to threads (a thread may hold more than one).
      * NORDAHEAD: index pages are read at random. */
-    mrc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_NORDAHEAD, 0600);
+    /* NOMETASYNC: the committer makes each meta page durable with the next flush before it
+     * answers (committer_main); see there. */
+    mrc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_NORDAHEAD | MDB_NOMETASYNC, 0600);
     if (mrc)
         goto out_env;
     MDB_txn *txn;
@@ -214,6 +217,8 @@ int ls_index_open(store_t *s, size_t map_size)
         goto out_env;
     }
     mrc = mdb_txn_commit(txn);
+    if (!mrc)
+        mrc = mdb_env_sync(s->env, 1); /* NOMETASYNC: the meta page too */
     if (mrc)
         goto out_env;
     return 0;
@@ -588,7 +593,7 @@ static int commit_txn(MDB_txn *txn, bool user)
 /* Applies a chain of requests in one transaction. Returns 0 when committed (each r->rc holds
  * the request's own result), 1 if a write failed and the batch must be replayed one by one,
  * or a negative error that applies to every request. */
-static int run_batch(store_t *s, ls_req_t *head, ls_req_t *stop, arena_t *a)
+static int run_batch(store_t *s, ls_req_t *head, ls_req_t *stop, arena_t *a, int *commit_rc)
 {
     wctx_t w = {s, NULL, a, false};
     int mrc = mdb_txn_begin(s->env, NULL, 0, &w.txn);
@@ -603,30 +608,75 @@ static int run_batch(store_t *s, ls_req_t *head, ls_req_t *stop, arena_t *a)
             return head->next == stop ? r->rc : 1;
         }
     }
-    return commit_txn(w.txn, user);
+    int rc = commit_txn(w.txn, user);
+    if (rc < 0)
+        *commit_rc = rc;
+    return rc;
 }
 
+static uint64_t last_txnid(store_t *s)
+{
+    MDB_envinfo ei;
+    return mdb_env_info(s->env, &ei) == 0 ? (uint64_t)ei.me_last_txnid : 0;
+}
+
+/* Tells every request of a chain that it is done (s->mu held). */
+static void release(ls_req_t *chain)
+{
+    for (ls_req_t *r = chain, *next; r; r = next) {
+        next = r->next; /* r may vanish once done is set and the mutex released */
+        r->done = true;
+        pthread_cond_signal(&r->cv);
+    }
+}
+
+/* The committer. The environment runs with MDB_NOMETASYNC: a commit writes the batch's pages,
+ * fdatasyncs them, then writes the meta page without syncing it. That meta page is made
+ * durable by the next fdatasync of the file: the next batch's commit (which syncs its own
+ * pages before writing its meta page), or mdb_env_sync when no batch follows. A batch is
+ * released to its callers only after that, so nothing is acknowledged before its index
+ * update is durable, and a busy committer pays one flush per commit instead of two (data,
+ * then the meta page through LMDB's O_DSYNC descriptor). Crash safety is LMDB's: its data
+ * pages are synced before the meta page that points to them is written, and pages freed by
+ * the last two transactions are never reused, so after a crash the index is the last
+ * durable meta page's (and every released request is in it). */
 static void *committer_main(void *arg)
 {
     store_t *s = arg;
+    ls_req_t *unsynced = NULL, *unsynced_tail = NULL; /* committed; meta page not yet synced */
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->q_head && !s->stopping)
+        while (!s->q_head && !s->stopping && !unsynced)
             pthread_cond_wait(&s->cv_commit, &s->mu);
-        if (!s->q_head)
-            break;
-        ls_req_t *batch = s->q_head;
+        if (!s->q_head) {
+            if (!unsynced)
+                break; /* stopping, and everything released */
+            pthread_mutex_unlock(&s->mu);
+            int src = ls_mdb_err(mdb_env_sync(s->env, 1));
+            pthread_mutex_lock(&s->mu);
+            if (src < 0) {
+                log_error("store: index sync failed: %s", strata_strerror(src));
+                for (ls_req_t *r = unsynced; r; r = r->next)
+                    r->rc = src;
+            }
+            release(unsynced);
+            unsynced = unsynced_tail = NULL;
+            s->st.syncs++;
+            continue;
+        }
+        ls_req_t *batch = s->q_head, *tail = s->q_tail;
         s->q_head = s->q_tail = NULL;
         pthread_mutex_unlock(&s->mu);
 
         arena_t *a = arena_new();
-        uint64_t n = 0;
+        uint64_t n = 0, txn0 = last_txnid(s);
+        int commit_rc = 0; /* a failed commit: its flush may have lost the last meta page */
         for (ls_req_t *r = batch; r; r = r->next)
             n++;
-        int rc = run_batch(s, batch, NULL, a);
+        int rc = run_batch(s, batch, NULL, a, &commit_rc);
         if (rc == 1) { /* isolate the failing request */
             for (ls_req_t *r = batch; r; r = r->next) {
-                int one = run_batch(s, r, r->next, a);
+                int one = run_batch(s, r, r->next, a, &commit_rc);
                 if (one < 0)
                     r->rc = one;
             }
@@ -637,16 +687,39 @@ static void *committer_main(void *arg)
                 r->rc = rc;
         }
         arena_free(a);
+        /* Did a transaction commit (and so fdatasync the file after the previous meta page
+         * was written)? A batch that wrote nothing commits nothing and syncs nothing. */
+        bool synced = last_txnid(s) != txn0;
 
         pthread_mutex_lock(&s->mu);
         s->st.batches++;
         s->st.items += n;
         if (n > s->st.max_batch)
             s->st.max_batch = n;
-        for (ls_req_t *r = batch, *next; r; r = next) {
-            next = r->next; /* r may vanish once done is set and the mutex released */
-            r->done = true;
-            pthread_cond_signal(&r->cv);
+        if (commit_rc < 0 && unsynced) {
+            /* A failed flush may have dropped the previous meta page (and a later flush would
+             * not say so): its requests cannot be confirmed. They may or may not persist. */
+            log_error("store: index flush failed: %s; %s", strata_strerror(commit_rc),
+                      "the previous batch is answered with the error");
+            for (ls_req_t *r = unsynced; r; r = r->next)
+                if (r->rc == 0)
+                    r->rc = commit_rc;
+            release(unsynced);
+            unsynced = unsynced_tail = NULL;
+        } else if (synced && unsynced) {
+            release(unsynced);
+            unsynced = unsynced_tail = NULL;
+        }
+        if (!synced && !unsynced) {
+            release(batch); /* wrote nothing and read only durable state */
+        } else {
+            /* wait for the next flush (a batch that wrote nothing may have read what an
+             * unsynced one wrote: it is answered with or after that one) */
+            if (unsynced_tail)
+                unsynced_tail->next = batch;
+            else
+                unsynced = batch;
+            unsynced_tail = tail;
         }
     }
     pthread_mutex_unlock(&s->mu);

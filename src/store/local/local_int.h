@@ -48,6 +48,7 @@ typedef struct store_local_stats {
     uint64_t batches;  /* index write transactions committed by the committer */
     uint64_t items;    /* requests applied in them */
     uint64_t max_batch;
+    uint64_t syncs;    /* extra index flushes (mdb_env_sync) when no batch followed one */
     uint64_t gc_unlinked; /* data files removed by GC */
     uint64_t orphans_removed; /* data files removed at startup (no index reference) */
     uint64_t list_steps; /* cursor positionings (next or seek) made by store_list */
