@@ -16,7 +16,8 @@
 #   4. cold start to the first served request, restarting on the data directory of step 2
 #   5. listing: two more Strata servers, one holding 1,000 objects and one holding
 #      $BENCH_LIST_OBJECTS (100,000; 1,000,000 with BENCH_FULL=1); the same 1000-key delimiter
-#      page from both, alternating; durable PUT 4 KiB into the small one vs the loaded one
+#      page from both, alternating; durable PUT 4 KiB into the small one vs the loaded one,
+#      alternating too (after the load)
 # Prints every run, then each ratio with its target as PASS/MISS (never fails on a MISS: the
 # machine is shared and the numbers are for people). Exit status 1 only when a load reported
 # errors or a step could not run. Every process it starts is stopped by PID on exit; each
@@ -314,10 +315,6 @@ start_strata lsmall && start_strata lbig || { echo "bench: strata did not start"
 LS=(--endpoint "$lsmall_EP" --bucket list)
 LB=(--endpoint "$lbig_EP" --bucket list)
 "$BIN/s3bench" "${LS[@]}" --op mkbucket && "$BIN/s3bench" "${LB[@]}" --op mkbucket || FAILED=1
-sb pempty "${LS[@]}" --op put --size 4k --prefix "warm/" --concurrency "$CONC" --duration 1 --quiet
-for r in $(seq "$RUNS"); do
-    sb put-empty "${LS[@]}" --op put --size 4k --prefix "p$r/" --concurrency "$CONC" --duration "$DUR"
-done
 sb fill-small "${LS[@]}" --op put --size 0 --prefix "" --group-size 1000 --start $((MID * 1000)) --count 1000 --concurrency 64 --quiet
 echo "loading $LIST_N empty objects (g00000/k00000000 ...) into the big server ..."
 sb fill-big "${LB[@]}" --op put --size 0 --prefix "" --group-size 1000 --count "$LIST_N" --concurrency 64 --max-seconds 3000
@@ -326,8 +323,19 @@ for r in $(seq "$RUNS"); do
     sb list-big "${LB[@]}" --op list --list-prefix "$PAGE" --delimiter / --max-keys 1000 --concurrency 1 --count 200 --verify
 done
 sb list-big-root "${LB[@]}" --op list --delimiter / --max-keys 1000 --concurrency 1 --count 50 --verify
+# PUT into the small index vs the loaded one, side by side: rounds alternate between the two
+# (and which goes first), after the load, so both meet the same machine (measured minutes
+# apart, the two rates compared different moments of a shared machine, not two index sizes)
+sb pempty "${LS[@]}" --op put --size 4k --prefix "warm/" --concurrency "$CONC" --duration 1 --quiet
+sb ploaded "${LB[@]}" --op put --size 4k --prefix "warm/" --concurrency "$CONC" --duration 1 --quiet
 for r in $(seq "$RUNS"); do
-    sb put-loaded "${LB[@]}" --op put --size 4k --prefix "p$r/" --concurrency "$CONC" --duration "$DUR"
+    for side in $([ $((r % 2)) = 1 ] && echo empty loaded || echo loaded empty); do
+        if [ "$side" = empty ]; then
+            sb put-empty "${LS[@]}" --op put --size 4k --prefix "p$r/" --concurrency "$CONC" --duration "$DUR"
+        else
+            sb put-loaded "${LB[@]}" --op put --size 4k --prefix "p$r/" --concurrency "$CONC" --duration "$DUR"
+        fi
+    done
 done
 stop_pid "$lsmall_PID"
 stop_pid "$lbig_PID"
