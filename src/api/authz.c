@@ -953,9 +953,11 @@ static size_t build_keys(rq_t *q, policy_key_t *keys)
         "x-amz-metadata-directive", "x-amz-object-ownership", "x-amz-website-redirect-location",
         "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
         "x-amz-object-lock-legal-hold"};
-    for (size_t i = 0; i < sizeof hdrs / sizeof hdrs[0]; i++)
-        add_key(q, keys, &n, MAX_KEYS, arena_sprintf(q->a, "s3:%s", hdrs[i]),
-                rq_header(q, hdrs[i]));
+    for (size_t i = 0; i < sizeof hdrs / sizeof hdrs[0]; i++) {
+        sv_t v = rq_header(q, hdrs[i]);
+        if (v.p) /* the key's name is formatted only for a header that is there */
+            add_key(q, keys, &n, MAX_KEYS, arena_sprintf(q->a, "s3:%s", hdrs[i]), v);
+    }
     bool present;
     if (is_list_op(q->op)) {
         static const char *const lp[] = {"prefix", "delimiter", "max-keys"};

@@ -297,12 +297,15 @@ static void object_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o, boo
     resp_header(q, resp, "ETag", etag);
     resp_header(q, resp, "Last-Modified", arena_strndup(q->a, date, strlen(date)));
     resp_header(q, resp, "Accept-Ranges", "bytes");
+    bool query = q->hr->query.len != 0; /* response-* overrides come in the query string */
     for (size_t i = 0; i < o->nattrs; i++) {
         const char *name = arena_svdup(q->a, o->attrs[i].name);
-        char rname[64];
-        snprintf(rname, sizeof rname, "response-%s", name);
         bool over = false;
-        (void)s3_param(&q->route, rname, &over);
+        if (query) {
+            char rname[64];
+            snprintf(rname, sizeof rname, "response-%s", name);
+            (void)s3_param(&q->route, rname, &over);
+        }
         if (over && strncmp(name, "x-amz-", 6) != 0)
             continue; /* replaced below by the response-* override */
         resp_header(q, resp, name, arena_svdup(q->a, o->attrs[i].value));
@@ -310,7 +313,7 @@ static void object_headers(rq_t *q, http_resp_t *resp, const store_obj_t *o, boo
     static const char *const overridable[] = {"content-type", "content-language", "expires",
                                               "cache-control", "content-disposition",
                                               "content-encoding", NULL};
-    for (int i = 0; overridable[i]; i++) {
+    for (int i = 0; query && overridable[i]; i++) {
         char rname[64];
         bool present = false;
         snprintf(rname, sizeof rname, "response-%s", overridable[i]);

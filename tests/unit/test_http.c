@@ -208,6 +208,7 @@ static void h_end(void *ud, http_req_t *r, http_resp_t *resp)
     resp->body_len = a->data.len;
     snprintf(tmp, sizeof(tmp), "%u", r->peer_port);
     http_resp_header(r, resp, "X-Peer-Port", tmp);
+    http_resp_header(r, resp, "X-Peer", r->peer);
     http_resp_header(r, resp, "X-Chunked", r->chunked ? "1" : "0");
     snprintf(tmp, sizeof(tmp), "%d", r->has_length ? (int)r->content_length : -1);
     http_resp_header(r, resp, "X-Length", tmp);
@@ -246,6 +247,25 @@ static int tcp_connect(uint16_t p)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A connection from a given loopback source address (any 127.x.y.z is local on Linux). */
+static int tcp_connect_from(uint16_t p, uint32_t src)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in b = {.sin_family = AF_INET};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(p)};
+    struct timeval tv = {20, 0};
+    b.sin_addr.s_addr = htonl(src);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (bind(fd, (struct sockaddr *)&b, sizeof(b)) != 0 ||
+        connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
         close(fd);
         return -1;
     }
@@ -406,6 +426,30 @@ TEST(raw_target_and_headers)
     buf_release(&r.body);
 }
 
+TEST(peer_address)
+{
+    /* the peer's dotted quad (formatted by hand in fill_req): 1-, 2- and 3-digit parts */
+    static const struct {
+        uint32_t a;
+        const char *s;
+    } t[] = {{0x7f0a6405, "127.10.100.5"},
+             {0x7fff00c8, "127.255.0.200"},
+             {0x7f090063, "127.9.0.99"}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        int fd = tcp_connect_from(port, t[i].a);
+        struct hresp r = {0};
+        char peer[32];
+        CHECK(fd >= 0);
+        if (fd < 0)
+            continue;
+        send_str(fd, "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na");
+        CHECK_EQ_INT(read_resp(fd, &r, false), 0);
+        CHECK_EQ_STR(hdr(&r, "X-Peer", peer, sizeof(peer)), t[i].s);
+        buf_release(&r.body);
+        close(fd);
+    }
+}
+
 TEST(keepalive_raw)
 {
     int fd = tcp_connect(port);
@@ -417,6 +461,7 @@ TEST(keepalive_raw)
     CHECK_EQ_INT(r.status, 200);
     CHECK(r.body.len == 3 && memcmp(r.body.p, "abc", 3) == 0);
     CHECK(hdr(&r, "X-Peer-Port", p1, sizeof(p1)) != NULL);
+    CHECK_EQ_STR(hdr(&r, "X-Peer", p2, sizeof(p2)), "127.0.0.1");
     CHECK(!r.close);
     /* second request on the same connection, then a pipelined pair */
     send_str(fd, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -973,6 +1018,7 @@ int main(void)
 
     RUN(listeners);
     RUN(raw_target_and_headers);
+    RUN(peer_address);
     RUN(keepalive_raw);
     RUN(keepalive_curl);
     RUN(expect_continue);
