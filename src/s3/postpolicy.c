@@ -5,7 +5,6 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <strings.h>
 #include <string.h>
 #include <time.h>
 
@@ -162,7 +161,7 @@ int postpolicy_parse(arena_t *a, sv_t b64, postpolicy_t *out, const char **msg)
             goto out;
         }
         const char *op = json_string_value(json_array_get(c, 0));
-        if (strcasecmp(op, "content-length-range") == 0) {
+        if (strcmp(op, "content-length-range") == 0) { /* operation names are case-sensitive */
             int64_t lo, hi;
             if (json_array_size(c) != 3 || !int_of(json_array_get(c, 1), &lo) ||
                 !int_of(json_array_get(c, 2), &hi) || lo < 0 || hi < lo) {
@@ -178,9 +177,9 @@ int postpolicy_parse(arena_t *a, sv_t b64, postpolicy_t *out, const char **msg)
             continue;
         }
         enum postcond_op o;
-        if (strcasecmp(op, "eq") == 0)
+        if (strcmp(op, "eq") == 0)
             o = PC_EQ;
-        else if (strcasecmp(op, "starts-with") == 0)
+        else if (strcmp(op, "starts-with") == 0)
             o = PC_STARTS_WITH;
         else {
             *msg = arena_sprintf(a, "Invalid Policy: Invalid Condition: unknown operation "

@@ -208,6 +208,8 @@ TEST(test_policy_parse)
         "{\"expiration\":\"2030-01-01T00:00:00Z\"}",
         "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":{}}",
         "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":[[\"in\",\"$a\",\"b\"]]}",
+        "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":[[\"StArTs-WiTh\",\"$a\",\"b\"]]}",
+        "{\"EXPIRATION\":\"2030-01-01T00:00:00Z\",\"conditions\":[]}",
         "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":[[\"eq\",\"a\",\"b\"]]}",
         "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":[[\"eq\",\"$a\"]]}",
         "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":[[\"eq\",\"$a\",1]]}",
