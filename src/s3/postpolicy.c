@@ -267,6 +267,17 @@ int postpolicy_check(arena_t *a, const postpolicy_t *p, int64_t now, const kv_t 
             return -SE_ACCESS_DENIED;
         }
     }
+    /* The bucket is an implicit field: the policy must name it (S3 refuses a policy that
+     * could be replayed against any bucket the signer can write). */
+    bool bucket_named = false;
+    for (size_t j = 0; j < p->ncond && !bucket_named; j++)
+        bucket_named = p->cond[j].field && strcmp(p->cond[j].field, "bucket") == 0;
+    if (!bucket_named) {
+        *msg = arena_sprintf(a, "Invalid according to Policy: Policy Condition failed: "
+                                "[\"eq\", \"$bucket\", \"%.*s\"]",
+                             (int)(bucket.len > 63 ? 63 : bucket.len), bucket.p);
+        return -SE_ACCESS_DENIED;
+    }
     for (size_t i = 0; i < nfields; i++) {
         sv_t n = fields[i].name;
         if (postpolicy_exempt(n))

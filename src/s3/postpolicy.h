@@ -4,7 +4,8 @@
  * {"field": "value"} (exact match), ["eq", "$field", "value"], ["starts-with", "$field",
  * "prefix"] or ["content-length-range", min, max]. Field names compare case-insensitively.
  * Every form field but policy, the signature fields, file and x-ignore-* must be named by a
- * condition; the "bucket" condition compares with the addressed bucket. */
+ * condition; the "bucket" condition compares with the addressed bucket, and the policy must
+ * have one. */
 #ifndef STRATA_S3_POSTPOLICY_H
 #define STRATA_S3_POSTPOLICY_H
 #include <stdbool.h>

@@ -264,6 +264,13 @@ TEST(test_policy_check)
     f[2].value = SV("private");
     CHECK_EQ_INT(postpolicy_check(a, &p, now, f, 3, SV("b"), &msg), 0);
     CHECK_EQ_INT(postpolicy_check(a, &p, now, f, 2, SV("b"), &msg), -SE_ACCESS_DENIED);
+    /* a policy that does not name the bucket is refused */
+    CHECK_EQ_INT(parse_json(a, "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":["
+                               "[\"starts-with\",\"$key\",\"\"]]}",
+                            &p, &msg),
+                 0);
+    CHECK_EQ_INT(postpolicy_check(a, &p, now, f, 1, SV("b"), &msg), -SE_ACCESS_DENIED);
+    CHECK_EQ_STR(msg, "Invalid according to Policy: Policy Condition failed: [\"eq\", \"$bucket\", \"b\"]");
     arena_free(a);
 }
 
