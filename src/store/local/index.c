@@ -65,25 +65,9 @@ int ls_mdb_err(int mrc)
     }
 }
 
-static void be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 size_t ls_lkey(uint64_t bid, const char *key, size_t klen, uint8_t *out)
 {
-    be64(out, bid);
+    ls_be64_put(out, bid);
     if (klen <= LS_KEY_Q) {
         memcpy(out + LS_BID_LEN, key, klen);
         out[LS_BID_LEN + klen] = 0;
@@ -108,8 +92,8 @@ static void bucket_encode(buf_t *out, const store_bucket_t *b)
 {
     uint8_t h[17];
     h[0] = 1;
-    be64(h + 1, b->id);
-    be64(h + 9, (uint64_t)b->created_ms);
+    ls_be64_put(h + 1, b->id);
+    ls_be64_put(h + 9, (uint64_t)b->created_ms);
     buf_append(out, h, sizeof h);
     const char *strs[3] = {b->name, b->owner, b->region};
     size_t caps[3] = {sizeof b->name, sizeof b->owner, sizeof b->region};
@@ -134,8 +118,8 @@ int ls_bucket_decode(const void *buf, size_t n, store_bucket_t *b)
                       (uint32_t)c[3] << 24;
     if (crc32c(0, p, n - 4) != stored)
         return -SE_CORRUPT;
-    b->id = get_be64(p + 1);
-    b->created_ms = (int64_t)get_be64(p + 9);
+    b->id = ls_be64_get(p + 1);
+    b->created_ms = (int64_t)ls_be64_get(p + 9);
     size_t off = 17, end = n - 4;
     char *strs[3] = {b->name, b->owner, b->region};
     size_t caps[3] = {sizeof b->name, sizeof b->owner, sizeof b->region};
@@ -265,7 +249,7 @@ static int wdel(wctx_t *w, MDB_dbi dbi, const void *k, size_t kn)
 int ls_gc_queue(store_t *s, MDB_txn *txn, const uint8_t id[LS_ID_LEN])
 {
     uint8_t k[8 + LS_ID_LEN];
-    be64(k, (uint64_t)(now_ms() + s->gc_grace_ms));
+    ls_be64_put(k, (uint64_t)(now_ms() + s->gc_grace_ms));
     memcpy(k + 8, id, LS_ID_LEN);
     MDB_val key = {sizeof k, k}, val = {0, ""};
     int mrc = mdb_put(txn, s->db_gc, &key, &val, 0);
@@ -445,11 +429,11 @@ static int apply_bucket_create(wctx_t *w, ls_req_t *r)
     uint64_t seq = 0;
     int mrc = mdb_get(w->txn, w->s->db_sys, &k, &v);
     if (mrc == 0 && v.mv_size == 8)
-        seq = get_be64(v.mv_data);
+        seq = ls_be64_get(v.mv_data);
     else if (mrc && mrc != MDB_NOTFOUND)
         return ls_mdb_err(mrc);
     uint8_t sb[8];
-    be64(sb, seq + 1);
+    ls_be64_put(sb, seq + 1);
     if ((rc = wput(w, w->s->db_sys, "bucket_seq", 10, sb, 8)) < 0)
         return rc;
     store_bucket_t nb = *b;
@@ -511,7 +495,7 @@ static int apply_bucket_delete(wctx_t *w, ls_req_t *r)
     if (rc < 0)
         return rc;
     uint8_t pfx[8];
-    be64(pfx, b.id);
+    ls_be64_put(pfx, b.id);
     if (has_prefix(w, w->s->db_objects, pfx, 8) || ls_versions_any(w->s, w->txn, b.id))
         return -SE_BUCKET_NOT_EMPTY;
     if ((rc = del_prefix(w, w->s->db_conf, pfx, 8)) < 0)
@@ -530,7 +514,7 @@ static int apply_conf(wctx_t *w, ls_req_t *r)
     uint8_t k[8 + 256];
     if (r->key.len == 0 || r->key.len > 256)
         return -SE_INVALID_ARGUMENT;
-    be64(k, b.id);
+    ls_be64_put(k, b.id);
     memcpy(k + 8, r->key.p, r->key.len);
     if (r->val.len == 0)
         return wdel(w, w->s->db_conf, k, 8 + r->key.len);

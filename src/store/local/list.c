@@ -145,6 +145,17 @@ static void lit_seek(lit_t *it, sv_t t, bool strict)
     }
 }
 
+bool ls_common_prefix(sv_t key, sv_t prefix, sv_t delim, sv_t *cp)
+{
+    if (delim.len == 0 || key.len - prefix.len < delim.len)
+        return false;
+    const char *dp = memmem(key.p + prefix.len, key.len - prefix.len, delim.p, delim.len);
+    if (!dp)
+        return false;
+    *cp = (sv_t){key.p, (size_t)(dp - key.p) + delim.len};
+    return true;
+}
+
 bool ls_prefix_successor(arena_t *a, sv_t prefix, sv_t *out)
 {
     char *t = arena_strndup(a, prefix.p, prefix.len);
@@ -206,11 +217,8 @@ int store_list(store_t *s, sv_t bucket, const store_list_opts_t *o, arena_t *a,
         sv_t k = it.key;
         if (!sv_starts_with(k, pfx))
             break;
-        const char *dp = NULL;
-        if (d.len && k.len - pfx.len >= d.len)
-            dp = memmem(k.p + pfx.len, k.len - pfx.len, d.p, d.len);
-        if (dp) {
-            sv_t cp = {k.p, (size_t)(dp - k.p) + d.len};
+        sv_t cp;
+        if (ls_common_prefix(k, pfx, d, &cp)) {
             if (sa.len && sv_cmp(cp, sa) <= 0) { /* returned on an earlier page */
                 lit_skip_prefix(&it, cp);
                 continue;

@@ -28,6 +28,23 @@
 #define LS_BID_LEN 8u
 /* index key of an object: bid + name part; name part is at most Q + 1 + HASH bytes */
 #define LS_LKEY_MAX (LS_BID_LEN + LS_KEY_Q + 1 + LS_KEY_HASH)
+
+/* Big-endian u64 in index keys and values (so keys sort by number). */
+static inline void ls_be64_put(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+static inline uint64_t ls_be64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
 #define LS_MIN_MAXKEYSIZE (LS_LKEY_MAX + 8 + 16) /* room for version and upload suffixes */
 
 /* ---- fault injection (SQLite style; compiled in, a relaxed atomic load when disarmed) ----- */
@@ -114,6 +131,9 @@ bool ls_lkey_is_long(size_t lkey_len);
  * increment the last): where a delimiter roll-up resumes. Written into arena a. false when
  * there is none (the prefix is all 0xff bytes): the listing ends. */
 bool ls_prefix_successor(arena_t *a, sv_t prefix, sv_t *out);
+/* The delimiter roll-up of a key that starts with prefix: key up to and including the first
+ * delimiter after the prefix. false (key listed as itself) when delim is empty or absent. */
+bool ls_common_prefix(sv_t key, sv_t prefix, sv_t delim, sv_t *cp);
 
 /* ---- the store ----------------------------------------------------------------------------- */
 typedef struct ls_req ls_req_t;

@@ -48,22 +48,6 @@
 #define UPKEY_MAX (LS_LKEY_MAX + LS_ID_LEN)
 #define PARTKEY_LEN (LS_ID_LEN + 4)
 
-static void be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 static void part_key(const uint8_t id[LS_ID_LEN], uint32_t pn, uint8_t out[PARTKEY_LEN])
 {
     memcpy(out, id, LS_ID_LEN);
@@ -388,11 +372,11 @@ static int apply_create(ls_wctx_t *w, ls_req_t *r)
     uint64_t seq = 0;
     int mrc = mdb_get(w->txn, w->s->db_sys, &k, &v);
     if (mrc == 0 && v.mv_size == 8)
-        seq = get_be64(v.mv_data);
+        seq = ls_be64_get(v.mv_data);
     else if (mrc && mrc != MDB_NOTFOUND)
         return ls_mdb_err(mrc);
     uint8_t sb[8];
-    be64(sb, ++seq);
+    ls_be64_put(sb, ++seq);
     if ((rc = ls_wput(w, w->s->db_sys, "upload_seq", 10, sb, 8)) < 0)
         return rc;
     memcpy(m->id, sb, 8);
@@ -624,7 +608,7 @@ int ls_mpu_bucket_drop(ls_wctx_t *w, uint64_t bid)
         return ls_mdb_err(mrc);
     }
     uint8_t pfx[LS_BID_LEN];
-    be64(pfx, bid);
+    ls_be64_put(pfx, bid);
     MDB_val k = {LS_BID_LEN, pfx}, v;
     int rc = 0;
     mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
@@ -921,7 +905,7 @@ int store_mpu_complete(store_t *s, sv_t bucket, sv_t key, sv_t upload_id,
 /* Seek key for "everything >= s" in bucket bid: bid + the first Q bytes of s. */
 static size_t seek_key(uint64_t bid, sv_t s, uint8_t *out)
 {
-    be64(out, bid);
+    ls_be64_put(out, bid);
     size_t n = s.len < LS_KEY_Q ? s.len : LS_KEY_Q;
     if (n)
         memcpy(out + LS_BID_LEN, s.p, n);
@@ -978,12 +962,7 @@ int store_mpu_list(store_t *s, sv_t bucket, const store_mpu_list_opts_t *o, aren
         }
         /* roll up into a common prefix? */
         sv_t cp = SV_NULL;
-        if (o->delimiter.len) {
-            sv_t rest = {key.p + o->prefix.len, key.len - o->prefix.len};
-            const char *d = memmem(rest.p, rest.len, o->delimiter.p, o->delimiter.len);
-            if (d)
-                cp = (sv_t){key.p, (size_t)(d - key.p) + o->delimiter.len};
-        }
+        (void)ls_common_prefix(key, o->prefix, o->delimiter, &cp);
         const uint8_t *id = (const uint8_t *)k.mv_data + k.mv_size - LS_ID_LEN;
         if (cp.p) {
             if (last_cp.p && sv_eq(cp, last_cp))

@@ -43,28 +43,12 @@
 
 #define VCONF_NAME "versioning"
 
-static void be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* ---- version ids -------------------------------------------------------------------------- */
 void ls_vid_encode(uint64_t vseq, const uint8_t rnd[8], char out[LS_VID_LEN + 1])
 {
     static const char hx[] = "0123456789abcdef";
     uint8_t raw[16];
-    be64(raw, vseq);
+    ls_be64_put(raw, vseq);
     memcpy(raw + 8, rnd, 8);
     for (int i = 0; i < 16; i++) {
         out[2 * i] = hx[raw[i] >> 4];
@@ -103,7 +87,7 @@ int ls_vid_decode(const char *s, size_t n, uint64_t *vseq)
 static size_t vkey(const uint8_t *lk, size_t lkn, uint64_t vseq, uint8_t *out)
 {
     memcpy(out, lk, lkn);
-    be64(out + lkn, ~vseq);
+    ls_be64_put(out + lkn, ~vseq);
     return lkn + 8;
 }
 
@@ -119,7 +103,7 @@ int ls_versions_open(store_t *s, MDB_txn *txn)
 int ls_versioning_state(store_t *s, MDB_txn *txn, uint64_t bid, enum store_versioning *out)
 {
     uint8_t k[8 + sizeof VCONF_NAME - 1];
-    be64(k, bid);
+    ls_be64_put(k, bid);
     memcpy(k + 8, VCONF_NAME, sizeof VCONF_NAME - 1);
     MDB_val mk = {sizeof k, k}, v;
     int mrc = mdb_get(txn, s->db_conf, &mk, &v);
@@ -164,11 +148,11 @@ static int next_vseq(ls_wctx_t *w, uint64_t *out)
     uint64_t seq = 0;
     int mrc = mdb_get(w->txn, w->s->db_sys, &k, &v);
     if (mrc == 0 && v.mv_size == 8)
-        seq = get_be64(v.mv_data);
+        seq = ls_be64_get(v.mv_data);
     else if (mrc && mrc != MDB_NOTFOUND)
         return ls_mdb_err(mrc);
     uint8_t sb[8];
-    be64(sb, seq + 1);
+    ls_be64_put(sb, seq + 1);
     int rc = ls_wput(w, w->s->db_sys, "version_seq", 11, sb, 8);
     if (rc == 0)
         *out = seq + 1;
@@ -221,14 +205,14 @@ static int nullver_get(ls_wctx_t *w, const uint8_t *lk, size_t lkn, uint64_t *vs
         return mrc == MDB_NOTFOUND ? -ENOENT : ls_mdb_err(mrc);
     if (v.mv_size != 8)
         return -SE_CORRUPT;
-    *vseq = get_be64(v.mv_data);
+    *vseq = ls_be64_get(v.mv_data);
     return 0;
 }
 
 static int nullver_put(ls_wctx_t *w, const uint8_t *lk, size_t lkn, uint64_t vseq)
 {
     uint8_t b[8];
-    be64(b, vseq);
+    ls_be64_put(b, vseq);
     return ls_wput(w, w->s->db_nullver, lk, lkn, b, 8);
 }
 
@@ -296,6 +280,29 @@ static int drop_null(ls_wctx_t *w, const uint8_t *lk, size_t lkn, bool cur_legac
     return ls_wdel(w, w->s->db_nullver, lk, lkn);
 }
 
+/* The sequence number and id of a write's new version: Enabled keeps a legacy current record
+ * as the null version and gets a fresh id; Suspended replaces the null version. */
+static int new_version(ls_wctx_t *w, enum store_versioning vs, const uint8_t *lk, size_t lkn,
+                       bool cur_legacy, store_obj_t *cur, const ls_layout_t *cl, uint64_t *vseq,
+                       char vid[LS_VID_LEN + 1])
+{
+    int rc;
+    if (vs == STORE_VERSIONING_ENABLED) {
+        if (cur_legacy && (rc = materialize(w, lk, lkn, cur, cl)) < 0)
+            return rc;
+        if ((rc = next_vseq(w, vseq)) < 0)
+            return rc;
+        new_vid(*vseq, vid);
+    } else {
+        if ((rc = drop_null(w, lk, lkn, cur_legacy, cl)) < 0)
+            return rc;
+        if ((rc = next_vseq(w, vseq)) < 0)
+            return rc;
+        snprintf(vid, LS_VID_LEN + 1, "null");
+    }
+    return 0;
+}
+
 /* ---- the versioned write paths ------------------------------------------------------------ */
 int ls_version_put(ls_wctx_t *w, ls_req_t *r, enum store_versioning vs)
 {
@@ -322,19 +329,8 @@ int ls_version_put(ls_wctx_t *w, ls_req_t *r, enum store_versioning vs)
         return rc;
     char vid[LS_VID_LEN + 1];
     uint64_t vseq;
-    if (vs == STORE_VERSIONING_ENABLED) {
-        if (cur_legacy && (rc = materialize(w, lk, lkn, &cur, &cl)) < 0)
-            return rc;
-        if ((rc = next_vseq(w, &vseq)) < 0)
-            return rc;
-        new_vid(vseq, vid);
-    } else {
-        if ((rc = drop_null(w, lk, lkn, cur_legacy, &cl)) < 0)
-            return rc;
-        if ((rc = next_vseq(w, &vseq)) < 0)
-            return rc;
-        snprintf(vid, sizeof vid, "null");
-    }
+    if ((rc = new_version(w, vs, lk, lkn, cur_legacy, &cur, &cl, &vseq, vid)) < 0)
+        return rc;
     MDB_val rec = reencode(w, &obj, &l, vid);
     uint8_t vk[LS_LKEY_MAX + 8];
     size_t vkn = vkey(lk, lkn, vseq, vk);
@@ -367,19 +363,8 @@ static int add_delete_marker(ls_wctx_t *w, ls_req_t *r, enum store_versioning vs
     int rc;
     char vid[LS_VID_LEN + 1];
     uint64_t vseq;
-    if (vs == STORE_VERSIONING_ENABLED) {
-        if (cur_legacy && (rc = materialize(w, lk, lkn, &cur, &cl)) < 0)
-            return rc;
-        if ((rc = next_vseq(w, &vseq)) < 0)
-            return rc;
-        new_vid(vseq, vid);
-    } else {
-        if ((rc = drop_null(w, lk, lkn, cur_legacy, &cl)) < 0)
-            return rc;
-        if ((rc = next_vseq(w, &vseq)) < 0)
-            return rc;
-        snprintf(vid, sizeof vid, "null");
-    }
+    if ((rc = new_version(w, vs, lk, lkn, cur_legacy, &cur, &cl, &vseq, vid)) < 0)
+        return rc;
     store_obj_t dm = {0};
     dm.key = r->key.p;
     dm.key_len = r->key.len;
@@ -532,7 +517,7 @@ bool ls_versions_any(store_t *s, MDB_txn *txn, uint64_t bid)
     if (mdb_cursor_open(txn, s->db_versions, &c))
         return true; /* be conservative */
     uint8_t pfx[8];
-    be64(pfx, bid);
+    ls_be64_put(pfx, bid);
     MDB_val k = {8, pfx}, v;
     int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     bool found = mrc == 0 && k.mv_size >= 8 && memcmp(k.mv_data, pfx, 8) == 0;
@@ -560,7 +545,7 @@ int ls_version_find(store_t *s, MDB_txn *txn, uint64_t bid, sv_t key, const char
             return ls_mdb_err(mrc);
         if (v.mv_size != 8)
             return -SE_CORRUPT;
-        vseq = get_be64(v.mv_data);
+        vseq = ls_be64_get(v.mv_data);
     } else {
         int rc = ls_vid_decode(version_id, strlen(version_id), &vseq);
         if (rc < 0)
@@ -728,7 +713,7 @@ static void vit_load(vit_t *it)
                             return;
                         }
                         e.key = (sv_t){o.key, o.key_len};
-                        e.vseq = ~get_be64((const uint8_t *)it->kv.mv_data + it->kv.mv_size - 8);
+                        e.vseq = ~ls_be64_get((const uint8_t *)it->kv.mv_data + it->kv.mv_size - 8);
                         e.val = it->vv;
                     }
                     if (it->gn == it->gcap) {
@@ -749,7 +734,7 @@ static void vit_load(vit_t *it)
         }
         if (c < 0) {
             vent_t e = {.key = {np.p, np.len - 1}, .val = it->vv, .from_obj = false};
-            e.vseq = ~get_be64((const uint8_t *)it->kv.mv_data + it->kv.mv_size - 8);
+            e.vseq = ~ls_be64_get((const uint8_t *)it->kv.mv_data + it->kv.mv_size - 8);
             set_cur(it, e);
             return;
         }
@@ -851,10 +836,10 @@ int store_list_versions(store_t *s, sv_t bucket, const store_lv_opts_t *o, arena
         uint8_t lk[LS_LKEY_MAX];
         MDB_val k = {ls_lkey(b.id, km.p, km.len, lk), lk}, v;
         int mrc = mdb_get(txn, s->db_nullver, &k, &v);
-        mseq = (mrc == 0 && v.mv_size == 8) ? get_be64(v.mv_data) : 0;
+        mseq = (mrc == 0 && v.mv_size == 8) ? ls_be64_get(v.mv_data) : 0;
     }
     vit_t it = {.s = s};
-    be64(it.bid, b.id);
+    ls_be64_put(it.bid, b.id);
     if ((rc = ls_mdb_err(mdb_cursor_open(txn, s->db_versions, &it.cv))) < 0)
         goto out_txn;
     if ((rc = ls_mdb_err(mdb_cursor_open(txn, s->db_objects, &it.co))) < 0) {
@@ -883,11 +868,8 @@ int store_list_versions(store_t *s, sv_t bucket, const store_lv_opts_t *o, arena
         sv_t k = it.cur.key;
         if (!sv_starts_with(k, pfx))
             break;
-        const char *dp = NULL;
-        if (d.len && k.len - pfx.len >= d.len)
-            dp = memmem(k.p + pfx.len, k.len - pfx.len, d.p, d.len);
-        if (dp) {
-            sv_t cp = {k.p, (size_t)(dp - k.p) + d.len};
+        sv_t cp;
+        if (ls_common_prefix(k, pfx, d, &cp)) {
             if (km.len && sv_cmp(cp, km) <= 0) { /* returned on an earlier page */
                 vit_skip_prefix(&it, cp);
                 continue;
