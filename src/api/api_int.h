@@ -135,6 +135,8 @@ sv_t rq_header(rq_t *q, const char *name);
 void xml_begin(buf_t *b, const char *root);
 void xml_elem(buf_t *b, const char *name, sv_t text);
 void xml_elem_c(buf_t *b, const char *name, const char *text);
+/* xml_elem, the text URL-encoded first when url (listings with encoding-type=url). */
+void xml_elem_enc(buf_t *b, const char *name, sv_t v, bool url);
 
 /* Operations (api/s3_bucket.c, api/s3_object.c) */
 void op_list_buckets(rq_t *q, http_resp_t *resp);

@@ -76,6 +76,18 @@ void xml_elem_c(buf_t *b, const char *name, const char *text)
     xml_elem(b, name, sv_from_cstr(text));
 }
 
+void xml_elem_enc(buf_t *b, const char *name, sv_t v, bool url)
+{
+    if (!url) {
+        xml_elem(b, name, v);
+        return;
+    }
+    buf_t e = BUF_INIT;
+    sv_uri_encode(&e, v, true);
+    xml_elem(b, name, buf_sv(&e));
+    buf_release(&e);
+}
+
 void resp_xml(rq_t *q, http_resp_t *resp, int status, buf_t *xml)
 {
     resp->status = status;

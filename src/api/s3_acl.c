@@ -448,6 +448,8 @@ int acl_upload_apply(rq_t *q, sv_t doc, const store_obj_t *o)
 }
 
 static bool acl_owner_only(const acl_t *acl, const char *bucket_cid);
+static int check_acl_write(rq_t *q, enum authz_ownership own, const acl_t *acl,
+                           const char *bucket_cid);
 
 int acl_check_write_headers(rq_t *q)
 {
@@ -462,13 +464,7 @@ int acl_check_write_headers(rq_t *q)
     int rc = acl_from_headers(q, writer_cid, bucket_cid, false, acl, &present);
     if (rc || !present)
         return rc;
-    if (own == OWN_BUCKET_OWNER_ENFORCED && !acl_owner_only(acl, bucket_cid))
-        return -SE_ACL_NOT_SUPPORTED;
-    authz_pab_t pab;
-    authz_pab_effective(q->api->store, &q->bucket, &pab);
-    if (pab.block_public_acls && acl_is_public(acl))
-        return -SE_ACCESS_DENIED;
-    return 0;
+    return check_acl_write(q, own, acl, bucket_cid);
 }
 
 /* ---- XML --------------------------------------------------------------------------------- */
@@ -573,10 +569,12 @@ static bool acl_owner_only(const acl_t *acl, const char *bucket_cid)
     return true;
 }
 
-static int check_acl_write(rq_t *q, const acl_t *acl, const char *bucket_cid)
+/* An ACL about to be written, under the bucket's Object Ownership: none but the owner's with
+ * BucketOwnerEnforced, nothing public with BlockPublicAcls. */
+static int check_acl_write(rq_t *q, enum authz_ownership own, const acl_t *acl,
+                           const char *bucket_cid)
 {
-    if (authz_ownership_get(q->api->store, q->route.bucket, NULL) == OWN_BUCKET_OWNER_ENFORCED &&
-        !acl_owner_only(acl, bucket_cid))
+    if (own == OWN_BUCKET_OWNER_ENFORCED && !acl_owner_only(acl, bucket_cid))
         return -SE_ACL_NOT_SUPPORTED;
     authz_pab_t pab;
     authz_pab_effective(q->api->store, &q->bucket, &pab);
@@ -606,7 +604,8 @@ void op_put_bucket_acl(rq_t *q, http_resp_t *resp)
     acl_t *acl = arena_calloc(q->a, 1, sizeof *acl);
     int rc = acl_of_request(q, cid, cid, true, acl);
     if (!rc)
-        rc = check_acl_write(q, acl, cid);
+        rc = check_acl_write(q, authz_ownership_get(q->api->store, q->route.bucket, NULL), acl,
+                             cid);
     if (!rc)
         rc = acl_bucket_put(q, q->route.bucket, acl);
     if (rc) {
@@ -679,7 +678,8 @@ void op_put_object_acl(rq_t *q, http_resp_t *resp)
     if (!rc)
         rc = acl_of_request(q, cur->owner, bucket_cid, false, acl);
     if (!rc)
-        rc = check_acl_write(q, acl, bucket_cid);
+        rc = check_acl_write(q, authz_ownership_get(q->api->store, q->route.bucket, NULL), acl,
+                             bucket_cid);
     if (!rc)
         rc = acl_object_put(q, &q->bucket, &o, acl);
     if (rc) {

@@ -172,18 +172,6 @@ struct list_args {
     size_t max_keys;
 };
 
-static void xml_elem_enc(buf_t *b, const char *name, sv_t v, bool url)
-{
-    if (!url) {
-        xml_elem(b, name, v);
-        return;
-    }
-    buf_t e = BUF_INIT;
-    sv_uri_encode(&e, v, true);
-    xml_elem(b, name, buf_sv(&e));
-    buf_release(&e);
-}
-
 static int parse_list_args(rq_t *q, struct list_args *la, bool v2)
 {
     bool present;

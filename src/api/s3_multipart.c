@@ -121,18 +121,6 @@ static const char *checksum_type_param(sv_t v)
     return NULL;
 }
 
-static void xml_elem_enc(buf_t *b, const char *name, sv_t v, bool url)
-{
-    if (!url) {
-        xml_elem(b, name, v);
-        return;
-    }
-    buf_t e = BUF_INIT;
-    sv_uri_encode(&e, v, true);
-    xml_elem(b, name, buf_sv(&e));
-    buf_release(&e);
-}
-
 static sv_t strip_quotes(sv_t e)
 {
     e = sv_trim(e);

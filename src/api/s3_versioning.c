@@ -91,18 +91,6 @@ void op_get_bucket_versioning(rq_t *q, http_resp_t *resp)
 
 /* ---- ListObjectVersions ------------------------------------------------------------------- */
 
-static void elem_enc(buf_t *b, const char *name, sv_t v, bool url)
-{
-    if (!url) {
-        xml_elem(b, name, v);
-        return;
-    }
-    buf_t e = BUF_INIT;
-    sv_uri_encode(&e, v, true);
-    xml_elem(b, name, buf_sv(&e));
-    buf_release(&e);
-}
-
 struct owner_cache {
     char id[64];
     bool have;
@@ -169,17 +157,17 @@ void op_list_object_versions(rq_t *q, http_resp_t *resp)
     buf_t b = BUF_INIT;
     xml_begin(&b, "ListVersionsResult");
     xml_elem(&b, "Name", q->route.bucket);
-    elem_enc(&b, "Prefix", o.prefix, url);
-    elem_enc(&b, "KeyMarker", o.key_marker, url);
+    xml_elem_enc(&b, "Prefix", o.prefix, url);
+    xml_elem_enc(&b, "KeyMarker", o.key_marker, url);
     xml_elem(&b, "VersionIdMarker", o.version_id_marker);
     if (r.truncated) {
-        elem_enc(&b, "NextKeyMarker", r.next_key, url);
+        xml_elem_enc(&b, "NextKeyMarker", r.next_key, url);
         if (r.next_version_id[0])
             xml_elem_c(&b, "NextVersionIdMarker", r.next_version_id);
     }
     buf_printf(&b, "<MaxKeys>%zu</MaxKeys>", o.max_keys);
     if (o.delimiter.len)
-        elem_enc(&b, "Delimiter", o.delimiter, url);
+        xml_elem_enc(&b, "Delimiter", o.delimiter, url);
     if (url)
         xml_elem_c(&b, "EncodingType", "url");
     buf_printf(&b, "<IsTruncated>%s</IsTruncated>", r.truncated ? "true" : "false");
@@ -190,7 +178,7 @@ void op_list_object_versions(rq_t *q, http_resp_t *resp)
         char date[32];
         fmt_iso8601(v->mtime_ms, date);
         buf_puts(&b, v->delete_marker ? "<DeleteMarker>" : "<Version>");
-        elem_enc(&b, "Key", (sv_t){v->key, v->key_len}, url);
+        xml_elem_enc(&b, "Key", (sv_t){v->key, v->key_len}, url);
         xml_elem_c(&b, "VersionId", v->version_id);
         xml_elem_c(&b, "IsLatest", r.latest[i] ? "true" : "false");
         xml_elem_c(&b, "LastModified", date);
@@ -206,7 +194,7 @@ void op_list_object_versions(rq_t *q, http_resp_t *resp)
     }
     for (size_t i = 0; i < r.nprefixes; i++) {
         buf_puts(&b, "<CommonPrefixes>");
-        elem_enc(&b, "Prefix", r.prefixes[i], url);
+        xml_elem_enc(&b, "Prefix", r.prefixes[i], url);
         buf_puts(&b, "</CommonPrefixes>");
     }
     buf_puts(&b, "</ListVersionsResult>");

@@ -125,6 +125,20 @@ static void pipe_push(struct digest_pipe *dp)
     dp->fill = 0;
 }
 
+/* Frees the pipeline's blocks and state (its thread is joined or never started); d is an
+ * ordinary digest again. */
+static void pipe_free(digest_t *d)
+{
+    struct digest_pipe *dp = d->pipe;
+    for (int i = 0; i < DIGEST_PIPE_BLOCKS; i++)
+        free(dp->blk[i]);
+    pthread_mutex_destroy(&dp->mu);
+    pthread_cond_destroy(&dp->cv);
+    free(dp);
+    d->pipe = NULL;
+    atomic_fetch_sub(&n_pipes, 1);
+}
+
 /* Hashes what is queued and what is left, and ends the pipeline (the thread is joined, so
  * its updates of the context are visible); d is an ordinary digest again. */
 static void pipe_end(digest_t *d)
@@ -140,13 +154,7 @@ static void pipe_end(digest_t *d)
     pthread_cond_broadcast(&dp->cv);
     pthread_mutex_unlock(&dp->mu);
     pthread_join(dp->th, NULL);
-    for (int i = 0; i < DIGEST_PIPE_BLOCKS; i++)
-        free(dp->blk[i]);
-    pthread_mutex_destroy(&dp->mu);
-    pthread_cond_destroy(&dp->cv);
-    free(dp);
-    d->pipe = NULL;
-    atomic_fetch_sub(&n_pipes, 1);
+    pipe_free(d);
 }
 
 bool digest_pipeline(digest_t *d)
@@ -167,13 +175,7 @@ bool digest_pipeline(digest_t *d)
     pthread_cond_init(&dp->cv, NULL);
     d->pipe = dp;
     if (pthread_create(&dp->th, NULL, pipe_main, d) != 0) {
-        for (int i = 0; i < DIGEST_PIPE_BLOCKS; i++)
-            free(dp->blk[i]);
-        pthread_mutex_destroy(&dp->mu);
-        pthread_cond_destroy(&dp->cv);
-        free(dp);
-        d->pipe = NULL;
-        atomic_fetch_sub(&n_pipes, 1);
+        pipe_free(d);
         return false;
     }
     return true;
