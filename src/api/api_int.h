@@ -218,6 +218,12 @@ int tagging_from_header(rq_t *q, store_obj_t *meta);
 /* The object's checksum type: as recorded, else "COMPOSITE" for a multipart composite value
  * ("...-N") and "FULL_OBJECT" otherwise. */
 const char *checksum_type_of(const store_obj_t *o);
+/* "ChecksumCRC32", ... : the XML element of algorithm a's value (NULL for CKSUM_NONE). */
+const char *checksum_elem(enum cksum_algo a);
+/* S3's answer to an unknown checksum algorithm name (InvalidRequest). */
+#define CKSUM_UNSUPPORTED_MSG                                                                     \
+    "Checksum algorithm provided is unsupported. Please try again with any of the valid types: " \
+    "[CRC32, CRC32C, CRC64NVME, SHA1, SHA256]"
 
 /* Admin API (api/admin.c): paths under /_strata/admin/, root account only. */
 void admin_dispatch(rq_t *q, http_resp_t *resp);

@@ -289,8 +289,7 @@ static int checksum_setup(rq_t *q)
     if (sdk.p) {
         enum cksum_algo sa = cksum_algo_parse(sv_trim(sdk));
         if (sa == CKSUM_NONE) {
-            q->err_msg = "Checksum algorithm provided is unsupported. Please try again with any of "
-                         "the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]";
+            q->err_msg = CKSUM_UNSUPPORTED_MSG;
             return -SE_INVALID_REQUEST;
         }
         if (algo == CKSUM_NONE) {

@@ -162,9 +162,7 @@ void op_create_multipart(rq_t *q, http_resp_t *resp)
     if (ca.p) {
         enum cksum_algo algo = cksum_algo_parse(sv_trim(ca));
         if (algo == CKSUM_NONE) {
-            resp_error(q, resp, -SE_INVALID_REQUEST,
-                       "Checksum algorithm provided is unsupported. Please try again with any of "
-                       "the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+            resp_error(q, resp, -SE_INVALID_REQUEST, CKSUM_UNSUPPORTED_MSG);
             return;
         }
         snprintf(meta.checksum_algo, sizeof meta.checksum_algo, "%s", cksum_algo_name(algo));
@@ -448,9 +446,6 @@ fail_rd:
 
 /* ---- CompleteMultipartUpload ---------------------------------------------------------------- */
 
-static const char *const ck_elems[] = {NULL,           "ChecksumCRC32", "ChecksumCRC32C",
-                                       "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256"};
-
 static const char *missing_part_msg(rq_t *q, const store_obj_t *up, uint32_t part_number)
 {
     return arena_sprintf(q->a, "The upload was created using a %s checksum. The complete "
@@ -640,7 +635,7 @@ void op_complete_multipart(rq_t *q, http_resp_t *resp)
         refs[i].part_number = (uint32_t)v;
         refs[i].etag = arena_svdup(q->a, strip_quotes(et));
         for (int a = CKSUM_CRC32; a <= CKSUM_SHA256; a++) {
-            sv_t c = xml_child_text(p, ck_elems[a]);
+            sv_t c = xml_child_text(p, checksum_elem(a));
             if (!c.p)
                 continue;
             if (a != (int)ualgo) {
@@ -712,7 +707,7 @@ void op_complete_multipart(rq_t *q, http_resp_t *resp)
     if (res.checksum[0]) {
         enum cksum_algo a = cksum_algo_parse(sv_from_cstr(res.checksum_algo));
         if (a != CKSUM_NONE)
-            xml_elem_c(&b, ck_elems[a], res.checksum);
+            xml_elem_c(&b, checksum_elem(a), res.checksum);
         xml_elem_c(&b, "ChecksumType", checksum_type_of(&res));
     }
     buf_puts(&b, "</CompleteMultipartUploadResult>");
@@ -794,7 +789,7 @@ void op_list_parts(rq_t *q, http_resp_t *resp)
         if (p->checksum[0]) {
             enum cksum_algo a = cksum_algo_parse(sv_from_cstr(p->checksum_algo));
             if (a != CKSUM_NONE)
-                xml_elem_c(&b, ck_elems[a], p->checksum);
+                xml_elem_c(&b, checksum_elem(a), p->checksum);
         }
         buf_puts(&b, "</Part>");
     }

@@ -33,6 +33,13 @@ void fmt_etag(const char *etag, char *out)
     snprintf(out, 80, "\"%s\"", etag);
 }
 
+const char *checksum_elem(enum cksum_algo a)
+{
+    static const char *const elems[] = {NULL,           "ChecksumCRC32", "ChecksumCRC32C",
+                                        "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256"};
+    return (unsigned)a < sizeof elems / sizeof elems[0] ? elems[a] : NULL;
+}
+
 const char *checksum_type_of(const store_obj_t *o)
 {
     if (o->checksum_type[0])
@@ -629,6 +636,11 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
         resp_error(q, resp, -SE_INVALID_STORAGE_CLASS, NULL);
         return;
     }
+    sv_t ca = rq_header(q, "x-amz-checksum-algorithm");
+    if (ca.p && cksum_algo_parse(sv_trim(ca)) == CKSUM_NONE) {
+        resp_error(q, resp, -SE_INVALID_REQUEST, CKSUM_UNSUPPORTED_MSG);
+        return;
+    }
     store_obj_t tagged = {0};
     if (replace_tags && (rc = tagging_from_header(q, &tagged)) != 0) {
         resp_error(q, resp, rc, q->err_msg);
@@ -679,15 +691,35 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
     snprintf(meta.storage_class, sizeof meta.storage_class, SV_FMT,
              SV_ARG(sc.p ? sc : SV("STANDARD")));
     snprintf(meta.etag, sizeof meta.etag, "%s", src.etag);
-    snprintf(meta.checksum_algo, sizeof meta.checksum_algo, "%s", src.checksum_algo);
-    snprintf(meta.checksum, sizeof meta.checksum, "%s", src.checksum);
+    /* The copy is one object of one part: it gets the checksum asked for, else the source's
+     * algorithm. A source's full-object value carries over as it is (same bytes); a composite
+     * one ("...-N", per part) or another algorithm is computed over the bytes as they copy. */
+    enum cksum_algo calgo = cksum_algo_parse(sv_from_cstr(src.checksum_algo));
+    if (ca.p)
+        calgo = cksum_algo_parse(sv_trim(ca));
+    bool keep = calgo != CKSUM_NONE && strcmp(src.checksum_algo, cksum_algo_name(calgo)) == 0 &&
+                strcmp(checksum_type_of(&src), "FULL_OBJECT") == 0;
+    cksum_t ck;
+    if (calgo != CKSUM_NONE) {
+        snprintf(meta.checksum_algo, sizeof meta.checksum_algo, "%s", cksum_algo_name(calgo));
+        snprintf(meta.checksum_type, sizeof meta.checksum_type, "FULL_OBJECT");
+        if (keep)
+            snprintf(meta.checksum, sizeof meta.checksum, "%s", src.checksum);
+        else
+            cksum_init(&ck, calgo);
+    }
 
     store_put_t *p;
-    if ((rc = store_put_begin(q->api->store, q->route.bucket, q->route.key, src.size, &p)) != 0)
+    if ((rc = store_put_begin(q->api->store, q->route.bucket, q->route.key, src.size, &p)) != 0) {
+        if (calgo != CKSUM_NONE && !keep)
+            cksum_free(&ck);
         goto fail_rd;
+    }
     uint8_t raw[16];
-    rc = copy_stream(rd, 0, src.size, p, raw, NULL);
+    rc = copy_stream(rd, 0, src.size, p, raw, calgo != CKSUM_NONE && !keep ? &ck : NULL);
     store_read_close(rd);
+    if (calgo != CKSUM_NONE && !keep)
+        cksum_final_b64(&ck, meta.checksum);
     if (rc) {
         store_put_abort(p);
         resp_error(q, resp, rc, NULL);
@@ -711,6 +743,10 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
     xml_begin(&b, "CopyObjectResult");
     xml_elem_c(&b, "LastModified", lm);
     xml_elem_c(&b, "ETag", etag);
+    if (calgo != CKSUM_NONE) {
+        xml_elem_c(&b, checksum_elem(calgo), meta.checksum);
+        xml_elem_c(&b, "ChecksumType", "FULL_OBJECT");
+    }
     buf_puts(&b, "</CopyObjectResult>");
     resp_xml(q, resp, 200, &b);
     return;

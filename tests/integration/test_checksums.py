@@ -299,6 +299,65 @@ def test_copy_keeps_checksum(s3, bucket):
     assert h["ChecksumSHA256"] == b64("SHA256", data)
 
 
+def test_copy_result_carries_checksum(s3, bucket):
+    data = seeded_bytes(61, 4321)
+    s3.put_object(Bucket=bucket, Key="csrc", Body=data, ChecksumAlgorithm="CRC32")
+    r = s3.copy_object(Bucket=bucket, Key="cdst", CopySource={"Bucket": bucket, "Key": "csrc"})
+    assert r["CopyObjectResult"]["ChecksumCRC32"] == b64("CRC32", data)
+
+
+@pytest.mark.parametrize("algo", ["CRC32C", "CRC64NVME", "SHA1", "SHA256"])
+def test_copy_with_checksum_algorithm(raw, s3, bucket, algo):
+    """x-amz-checksum-algorithm on CopyObject: the copy gets that algorithm's value of its bytes
+    (full-object), in the result and on the object; the source's other algorithm is gone."""
+    data = seeded_bytes(62, 70_000)
+    s3.put_object(Bucket=bucket, Key="asrc", Body=data, ChecksumAlgorithm="CRC32")
+    r = raw.request("PUT", "/%s/adst" % bucket,
+                    headers={"x-amz-copy-source": "/%s/asrc" % bucket,
+                             "x-amz-checksum-algorithm": algo})
+    assert r.status == 200, r.body
+    res = r.xml
+    assert res.findtext(NS + "Checksum" + algo) == b64(algo, data)
+    assert res.findtext(NS + "ChecksumType") == "FULL_OBJECT"
+    h = s3.head_object(Bucket=bucket, Key="adst", ChecksumMode="ENABLED")
+    hh = h["ResponseMetadata"]["HTTPHeaders"]
+    assert hh[hname(algo)] == b64(algo, data)
+    assert hh["x-amz-checksum-type"] == "FULL_OBJECT"
+    assert "x-amz-checksum-crc32" not in hh
+    assert s3.get_object(Bucket=bucket, Key="adst")["Body"].read() == data
+
+
+def test_copy_with_unknown_checksum_algorithm(raw, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="usrc", Body=b"abc")
+    r = raw.request("PUT", "/%s/udst" % bucket,
+                    headers={"x-amz-copy-source": "/%s/usrc" % bucket,
+                             "x-amz-checksum-algorithm": "MD4"})
+    assert (r.status, r.error_code) == (400, "InvalidRequest"), r.body
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="udst")
+    assert client_error(e)[0] == 404
+
+
+def test_copy_of_composite_object_gets_full_object_checksum(s3, bucket):
+    """A copy is one part: a multipart source's composite value ("...-2") is not carried over;
+    the copy's value of the same algorithm is computed over its bytes."""
+    up = s3.create_multipart_upload(Bucket=bucket, Key="msrc", ChecksumAlgorithm="SHA256")
+    parts = [seeded_bytes(63, MIB5), seeded_bytes(64, 1000)]
+    done = []
+    for n, data in enumerate(parts, 1):
+        pr = s3.upload_part(Bucket=bucket, Key="msrc", UploadId=up["UploadId"], PartNumber=n,
+                            Body=data, ChecksumAlgorithm="SHA256")
+        done.append({"PartNumber": n, "ETag": pr["ETag"], "ChecksumSHA256": pr["ChecksumSHA256"]})
+    s3.complete_multipart_upload(Bucket=bucket, Key="msrc", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": done})
+    r = s3.copy_object(Bucket=bucket, Key="mdst", CopySource={"Bucket": bucket, "Key": "msrc"})
+    whole = b"".join(parts)
+    assert r["CopyObjectResult"]["ChecksumSHA256"] == b64("SHA256", whole)
+    h = s3.head_object(Bucket=bucket, Key="mdst", ChecksumMode="ENABLED")
+    assert h["ChecksumSHA256"] == b64("SHA256", whole)
+    assert h["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-type"] == "FULL_OBJECT"
+
+
 # --- GetObjectAttributes --------------------------------------------------------------------
 
 def test_get_object_attributes(s3, bucket):
