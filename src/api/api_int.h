@@ -218,6 +218,9 @@ int tagging_from_header(rq_t *q, store_obj_t *meta);
 /* The object's checksum type: as recorded, else "COMPOSITE" for a multipart composite value
  * ("...-N") and "FULL_OBJECT" otherwise. */
 const char *checksum_type_of(const store_obj_t *o);
+/* A listing entry's ChecksumAlgorithm and ChecksumType (ListObjects, ListObjectVersions), when
+ * the object has an additional checksum. */
+void checksum_list_elems(buf_t *b, const store_obj_t *o);
 /* "ChecksumCRC32", ... : the XML element of algorithm a's value (NULL for CKSUM_NONE). */
 const char *checksum_elem(enum cksum_algo a);
 /* S3's answer to an unknown checksum algorithm name (InvalidRequest). */

@@ -291,6 +291,7 @@ static void list_objects(rq_t *q, http_resp_t *resp, bool v2)
         xml_elem_enc(&b, "Key", (sv_t){ob->key, ob->key_len}, la.url);
         xml_elem_c(&b, "LastModified", date);
         xml_elem_c(&b, "ETag", etag);
+        checksum_list_elems(&b, ob);
         buf_printf(&b, "<Size>%llu</Size>", (unsigned long long)ob->size);
         if (la.fetch_owner) {
             if (!have_owner || strcmp(owner_id, ob->owner) != 0) {

@@ -47,6 +47,14 @@ const char *checksum_type_of(const store_obj_t *o)
     return strchr(o->checksum, '-') ? "COMPOSITE" : "FULL_OBJECT";
 }
 
+void checksum_list_elems(buf_t *b, const store_obj_t *o)
+{
+    if (!o->checksum_algo[0] || !o->checksum[0])
+        return;
+    xml_elem_c(b, "ChecksumAlgorithm", o->checksum_algo);
+    xml_elem_c(b, "ChecksumType", checksum_type_of(o));
+}
+
 /* Stored content headers, in the order S3 returns them. */
 static const char *const content_headers[] = {"content-type",     "content-encoding",
                                               "content-disposition", "content-language",

@@ -186,6 +186,7 @@ void op_list_object_versions(rq_t *q, http_resp_t *resp)
             char etag[80];
             fmt_etag(v->etag, etag);
             xml_elem_c(&b, "ETag", etag);
+            checksum_list_elems(&b, v);
             buf_printf(&b, "<Size>%llu</Size>", (unsigned long long)v->size);
             xml_elem_c(&b, "StorageClass", v->storage_class[0] ? v->storage_class : "STANDARD");
         }

@@ -358,6 +358,32 @@ def test_copy_of_composite_object_gets_full_object_checksum(s3, bucket):
     assert h["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-type"] == "FULL_OBJECT"
 
 
+def test_listings_show_checksum_algorithm_and_type(raw, s3, bucket):
+    """ListObjects (v1, v2) and ListObjectVersions name each object's checksum algorithm and
+    type; objects without an additional checksum have neither element."""
+    s3.put_object(Bucket=bucket, Key="l/crc", Body=b"one", ChecksumAlgorithm="CRC32C")
+    s3.put_object(Bucket=bucket, Key="l/plain", Body=b"two")
+    up = s3.create_multipart_upload(Bucket=bucket, Key="l/mpu", ChecksumAlgorithm="SHA1")
+    pr = s3.upload_part(Bucket=bucket, Key="l/mpu", UploadId=up["UploadId"], PartNumber=1,
+                        Body=b"three", ChecksumAlgorithm="SHA1")
+    s3.complete_multipart_upload(Bucket=bucket, Key="l/mpu", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": pr["ETag"],
+                                                             "ChecksumSHA1": pr["ChecksumSHA1"]}]})
+    r = s3.list_objects_v2(Bucket=bucket, Prefix="l/")
+    assert {c["Key"]: c.get("ChecksumAlgorithm") for c in r["Contents"]} == {
+        "l/crc": ["CRC32C"], "l/mpu": ["SHA1"], "l/plain": None}
+    want = {"l/crc": ("CRC32C", "FULL_OBJECT"), "l/mpu": ("SHA1", "COMPOSITE"),
+            "l/plain": (None, None)}
+    for query, elem in ((["list-type=2"], "Contents"), ([], "Contents"), (["versions"], "Version")):
+        q = [tuple((x.split("=") + [None])[:2]) for x in query] + [("prefix", "l/")]
+        lr = raw.request("GET", "/%s" % bucket, query=q)
+        assert lr.status == 200, lr.body
+        got = {e.findtext(NS + "Key"): (e.findtext(NS + "ChecksumAlgorithm"),
+                                        e.findtext(NS + "ChecksumType"))
+               for e in lr.xml.iter(NS + elem)}
+        assert got == want, (query, got)
+
+
 # --- GetObjectAttributes --------------------------------------------------------------------
 
 def test_get_object_attributes(s3, bucket):
