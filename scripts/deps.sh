@@ -10,6 +10,13 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev
 # `deps.sh bench`: only what `make bench` needs on top (nginx as the static-file reference;
 # the build itself needs nothing new). `make test` never asks for these.
 if [ "${1:-}" = bench ]; then PKGS=(nginx); fi
+# Node.js and npm run the AWS SDK for JavaScript v3 (test_client_jssdk.py; the SDK itself comes
+# from the npm registry, pinned by tests/clients/js/package-lock.json). A machine that has them
+# from elsewhere (e.g. NodeSource's nodejs, which bundles npm) keeps its own.
+if [ "${1:-}" != bench ]; then
+    command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+    command -v npm >/dev/null 2>&1 || PKGS+=(npm)
+fi
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
