@@ -123,8 +123,13 @@ void op_create_bucket(rq_t *q, http_resp_t *resp)
     if (rc == -SE_BUCKET_EXISTS) {
         store_bucket_t old;
         if (store_bucket_get(api->store, q->route.bucket, &old) == 0 &&
-            strcmp(old.owner, q->acct.id) == 0)
-            rc = -SE_BUCKET_OWNED;
+            strcmp(old.owner, q->acct.id) == 0) {
+            /* S3's legacy us-east-1 rule: re-creating a bucket you own there is 200 OK
+             * (BucketAlreadyOwnedByYou everywhere else). The bucket is left as it is. */
+            rc = strcmp(api->region, "us-east-1") == 0 && strcmp(old.region, "us-east-1") == 0
+                     ? 0
+                     : -SE_BUCKET_OWNED;
+        }
     }
     if (rc) {
         resp_error(q, resp, rc, NULL);
@@ -236,7 +241,7 @@ static void list_objects(rq_t *q, http_resp_t *resp, bool v2)
     }
     store_list_opts_t o = {la.prefix, la.delimiter, SV_NULL, la.max_keys};
     if (v2) {
-        if (la.has_token) {
+        if (la.has_token && la.token.len) { /* an empty token is echoed, not an error */
             if (token_decode(q->a, la.token, &o.start_after) != 0) {
                 resp_error(q, resp, -SE_INVALID_ARGUMENT,
                            "The continuation token provided is incorrect");
@@ -260,7 +265,10 @@ static void list_objects(rq_t *q, http_resp_t *resp, bool v2)
     buf_t b = BUF_INIT;
     xml_begin(&b, "ListBucketResult");
     xml_elem(&b, "Name", q->route.bucket);
-    xml_elem_enc(&b, "Prefix", la.prefix, la.url);
+    /* V1 returns Prefix as sent even with encoding-type=url: S3 does, and botocore, which
+     * decodes V1's Delimiter, Marker, NextMarker and keys, leaves V1's Prefix alone (V2 is
+     * decoded throughout, so V2 encodes it) */
+    xml_elem_enc(&b, "Prefix", la.prefix, la.url && v2);
     if (v2) {
         if (la.has_token)
             xml_elem(&b, "ContinuationToken", la.token);

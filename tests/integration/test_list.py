@@ -153,3 +153,31 @@ def test_list_invalid_continuation_token(s3, listing_bucket):
     with pytest.raises(ClientError) as e:
         s3.list_objects_v2(Bucket=listing_bucket, ContinuationToken="!!not-a-token!!")
     assert client_error(e) == (400, "InvalidArgument")
+
+
+def test_list_v2_empty_continuation_token(s3, raw, listing_bucket):
+    # an empty continuation-token lists from the start and is echoed back (ceph s3-tests
+    # test_bucket_listv2_continuationtoken_empty); only a non-empty bad token is refused
+    r = s3.list_objects_v2(Bucket=listing_bucket, ContinuationToken="", MaxKeys=3)
+    assert r["ContinuationToken"] == ""
+    assert [o["Key"] for o in r["Contents"]] == KEYS[:3]
+    r = raw.request("GET", "/" + listing_bucket,
+                    query=[("list-type", "2"), ("continuation-token", ""), ("start-after", "z")])
+    assert r.status == 200, r
+    keys = [el.text for el in r.xml.iter() if el.tag.endswith("}Key")]
+    assert keys == ["z/last"]
+
+
+def test_list_encoding_url_prefix_element(s3, raw, listing_bucket):
+    # With encoding-type=url, V2 encodes its Prefix element; V1 returns Prefix as sent (as S3
+    # does: botocore decodes V1's Marker/Delimiter/keys but not V1's Prefix)
+    for lt, want in ((None, "top\n"), ("2", "top%0A")):
+        q = [("prefix", "top\n"), ("encoding-type", "url")]
+        if lt:
+            q.append(("list-type", lt))
+        r = raw.request("GET", "/" + listing_bucket, query=q)
+        assert r.status == 200, r
+        prefix = [el.text for el in r.xml if el.tag.endswith("}Prefix")]
+        assert prefix == [want], (lt, prefix)
+    assert s3.list_objects(Bucket=listing_bucket, Prefix="\n")["Prefix"] == "\n"
+    assert s3.list_objects_v2(Bucket=listing_bucket, Prefix="\n")["Prefix"] == "\n"
