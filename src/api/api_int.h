@@ -160,6 +160,8 @@ int version_param(rq_t *q, const char **out);
 #define VERSION_ID_EMPTY_MSG "Version id cannot be the empty string"
 /* x-amz-version-id (when vid is non-empty) and x-amz-delete-marker: true (when dm). */
 void version_headers(rq_t *q, http_resp_t *resp, const char *vid, bool dm);
+/* version_headers() for PutObject, CopyObject, CompleteMultipartUpload: nothing for "null" */
+void version_header_write(rq_t *q, http_resp_t *resp, const char *vid);
 /* PUT object: begin validates headers and opens the store put; end commits. */
 int put_object_begin(rq_t *q, http_resp_t *resp);
 void put_object_end(rq_t *q, http_resp_t *resp);

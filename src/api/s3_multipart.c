@@ -712,7 +712,7 @@ void op_complete_multipart(rq_t *q, http_resp_t *resp)
     }
     buf_puts(&b, "</CompleteMultipartUploadResult>");
     resp_xml(q, resp, 200, &b);
-    version_headers(q, resp, res.version_id, false);
+    version_header_write(q, resp, res.version_id);
 }
 
 /* ---- AbortMultipartUpload ------------------------------------------------------------------- */

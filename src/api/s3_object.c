@@ -219,7 +219,7 @@ void put_object_end(rq_t *q, http_resp_t *resp)
     fmt_etag(pc->meta.etag, etag);
     resp_empty(q, resp, 200);
     resp_header(q, resp, "ETag", etag);
-    version_headers(q, resp, pc->meta.version_id, false);
+    version_header_write(q, resp, pc->meta.version_id);
     if (pc->meta.checksum_algo[0]) {
         char name[48];
         snprintf(name, sizeof name, "x-amz-checksum-%s", pc->meta.checksum_algo);
@@ -743,7 +743,7 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
     if (src.version_id[0]) /* the source's bucket has versioning configured */
         resp_header(q, resp, "x-amz-copy-source-version-id",
                     arena_strndup(q->a, src.version_id, strlen(src.version_id)));
-    version_headers(q, resp, meta.version_id, false);
+    version_header_write(q, resp, meta.version_id);
     char etag[80], lm[32];
     fmt_etag(meta.etag, etag);
     fmt_iso8601(meta.mtime_ms ? meta.mtime_ms : now_ms(), lm);
