@@ -246,7 +246,16 @@ static int file_begins(rq_t *q, struct post_ctx *pc)
         if (rc)
             return rc;
         q->anonymous = false;
-        if ((rc = postpolicy_check(q->a, &pc->policy, now_ms() / 1000, pc->fields, pc->nfields,
+        /* the policy judges the key the object gets: ${filename} already replaced (ceph
+         * s3-tests' test_post_object_set_key_from_filename: "starts-with $key foo" lets
+         * key=${filename} with foo.txt through) */
+        kv_t *fields = arena_alloc(q->a, (pc->nfields + 1) * sizeof *fields);
+        for (size_t i = 0; i < pc->nfields; i++) {
+            fields[i] = pc->fields[i];
+            if (sv_caseeq_cstr(fields[i].name, "key"))
+                fields[i].value = k;
+        }
+        if ((rc = postpolicy_check(q->a, &pc->policy, now_ms() / 1000, fields, pc->nfields,
                                    q->route.bucket, &msg)) != 0) {
             q->err_msg = msg;
             return rc;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/err.h"
@@ -161,7 +162,10 @@ int postpolicy_parse(arena_t *a, sv_t b64, postpolicy_t *out, const char **msg)
             goto out;
         }
         const char *op = json_string_value(json_array_get(c, 0));
-        if (strcmp(op, "content-length-range") == 0) { /* operation names are case-sensitive */
+        /* operation names, like field names, are case-insensitive: ceph s3-tests'
+         * test_post_object_case_insensitive_condition_fields sends "StArTs-WiTh" and expects
+         * the upload to succeed (only the top-level "expiration"/"conditions" keys are exact) */
+        if (strcasecmp(op, "content-length-range") == 0) {
             int64_t lo, hi;
             if (json_array_size(c) != 3 || !int_of(json_array_get(c, 1), &lo) ||
                 !int_of(json_array_get(c, 2), &hi) || lo < 0 || hi < lo) {
@@ -177,9 +181,9 @@ int postpolicy_parse(arena_t *a, sv_t b64, postpolicy_t *out, const char **msg)
             continue;
         }
         enum postcond_op o;
-        if (strcmp(op, "eq") == 0)
+        if (strcasecmp(op, "eq") == 0)
             o = PC_EQ;
-        else if (strcmp(op, "starts-with") == 0)
+        else if (strcasecmp(op, "starts-with") == 0)
             o = PC_STARTS_WITH;
         else {
             *msg = arena_sprintf(a, "Invalid Policy: Invalid Condition: unknown operation "

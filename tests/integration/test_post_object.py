@@ -220,3 +220,19 @@ def test_large_file_streams(server, s3, bucket):
     got = s3.get_object(Bucket=bucket, Key="big.bin")
     assert got["ETag"] == '"%s"' % hashlib.md5(data).hexdigest()
     assert got["Body"].read() == data
+
+
+def test_policy_checks_key_after_filename_and_ops_any_case(server, s3, bucket):
+    # The policy judges the key the object will get, ${filename} replaced; condition
+    # operators are case-insensitive (ceph s3-tests test_post_object_set_key_from_filename,
+    # test_post_object_case_insensitive_condition_fields)
+    c = client(server, "s3v4")
+    pp = c.generate_presigned_post(
+        bucket, "${filename}",
+        Conditions=[["StArTs-WiTh", "$KeY", "rep"], ["Content-Length-Range", 0, 100]],
+        ExpiresIn=300)
+    status, body, _ = post(pp["url"], pp["fields"].items(), b"quarterly", filename="report.txt")
+    assert status == 204, body
+    assert s3.get_object(Bucket=bucket, Key="report.txt")["Body"].read() == b"quarterly"
+    status, body, _ = post(pp["url"], pp["fields"].items(), b"nope", filename="other.txt")
+    assert status == 403 and b"AccessDenied" in body, body

@@ -203,12 +203,22 @@ TEST(test_policy_parse)
     CHECK_EQ_INT(parse_json(a, "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":[]}", &p,
                             &msg),
                  0);
+    /* operation names are case-insensitive; the top-level keys are not (see bad[]) */
+    CHECK_EQ_INT(parse_json(a, "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":["
+                               "[\"StArTs-WiTh\",\"$KeY\",\"u/\"],[\"EQ\",\"$acl\",\"private\"],"
+                               "[\"Content-Length-Range\",0,5]]}",
+                            &p, &msg),
+                 0);
+    CHECK_EQ_INT(p.ncond, 3);
+    CHECK_EQ_INT(p.cond[0].op, PC_STARTS_WITH);
+    CHECK_EQ_STR(p.cond[0].field, "key");
+    CHECK_EQ_INT(p.cond[1].op, PC_EQ);
+    CHECK(p.has_range && p.range_max == 5);
     static const char *const bad[] = {
         "not json", "[]", "{\"conditions\":[]}", "{\"expiration\":\"2030\",\"conditions\":[]}",
         "{\"expiration\":\"2030-01-01T00:00:00Z\"}",
         "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":{}}",
         "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":[[\"in\",\"$a\",\"b\"]]}",
-        "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":[[\"StArTs-WiTh\",\"$a\",\"b\"]]}",
         "{\"EXPIRATION\":\"2030-01-01T00:00:00Z\",\"conditions\":[]}",
         "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":[[\"eq\",\"a\",\"b\"]]}",
         "{\"expiration\":\"2030-01-01T00:00:00Z\",\"conditions\":[[\"eq\",\"$a\"]]}",
