@@ -711,6 +711,11 @@ static int api_begin(void *ud, http_req_t *hr, http_resp_t *resp)
             q->have_bucket = true;
         else
             return fail(q, resp, rc);
+        /* x-amz-expected-bucket-owner: an account id other than the bucket owner's is 403,
+         * whoever asks (ceph s3-tests test_expected_bucket_owner) */
+        sv_t ebo = rq_header(q, "x-amz-expected-bucket-owner");
+        if (ebo.p && !sv_eq_cstr(sv_trim(ebo), q->bucket.owner))
+            return fail(q, resp, -SE_ACCESS_DENIED);
     }
     /* POST Object: credentials, policy and headers are form fields; it authenticates and
      * authorizes when the file part begins (api/s3_post.c). */

@@ -189,3 +189,26 @@ def test_list_buckets_empty_for_new_account(server):
     r = acct.s3.list_buckets()
     assert r["Buckets"] == []
     assert r["Owner"]["ID"]
+
+
+def test_expected_bucket_owner(server, s3, bucket):
+    # x-amz-expected-bucket-owner: another account id is 403 AccessDenied, for bucket and
+    # object requests alike; the owner's own id is accepted (ceph s3-tests
+    # test_expected_bucket_owner)
+    import boto3
+    owner = boto3.client("sts", endpoint_url=server.endpoint, region_name="us-east-1",
+                         aws_access_key_id=server.access_key,
+                         aws_secret_access_key=server.secret_key).get_caller_identity()["Account"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    assert s3.list_objects(Bucket=bucket, ExpectedBucketOwner=owner)["Contents"][0]["Key"] == "k"
+    s3.put_object(Bucket=bucket, Key="k2", Body=b"v", ExpectedBucketOwner=owner)
+    other = "111122223333" if owner != "111122223333" else "444455556666"
+    for call in (lambda: s3.list_objects(Bucket=bucket, ExpectedBucketOwner=other),
+                 lambda: s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner=other),
+                 lambda: s3.put_object(Bucket=bucket, Key="k3", Body=b"v",
+                                       ExpectedBucketOwner=other),
+                 lambda: s3.get_bucket_versioning(Bucket=bucket, ExpectedBucketOwner=other + "x")):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert client_error(e) == (403, "AccessDenied")
+    assert [o["Key"] for o in s3.list_objects(Bucket=bucket)["Contents"]] == ["k", "k2"]
