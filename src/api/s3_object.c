@@ -71,20 +71,28 @@ static char *lower_dup(arena_t *a, sv_t s)
 }
 
 /* Strips the "aws-chunked" coding from Content-Encoding: it describes the transfer, not the
- * object. Returns SV_NULL when nothing is left. */
+ * object. A value without it is kept as sent ("deflate, gzip" stays so); otherwise the other
+ * codings are joined with ", ". Returns SV_NULL when nothing is left. */
 static sv_t strip_aws_chunked(arena_t *a, sv_t ce)
 {
     buf_t out = BUF_INIT;
     sv_t rest = ce, item;
-    bool found = true;
+    bool found = true, stripped = false;
     while (found) {
         rest = sv_split(rest, ',', &item, &found);
         item = sv_trim(item);
-        if (item.len == 0 || sv_caseeq_cstr(item, "aws-chunked"))
+        if (item.len == 0 || sv_caseeq_cstr(item, "aws-chunked")) {
+            stripped = stripped || item.len;
             continue;
+        }
         if (out.len)
-            buf_putc(&out, ',');
+            buf_puts(&out, ", ");
         buf_putsv(&out, item);
+    }
+    if (!stripped && out.len) {
+        buf_release(&out);
+        ce = sv_trim(ce);
+        return sv_from_cstr(arena_strndup(a, ce.p, ce.len));
     }
     sv_t r = out.len ? sv_from_cstr(arena_strndup(a, out.p, out.len)) : SV_NULL;
     buf_release(&out);

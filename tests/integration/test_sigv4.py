@@ -431,3 +431,14 @@ def test_checksum_header_crc32(raw, s3, existing):
                 headers={"x-amz-checksum-crc32": s3sig.crc32_b64(b"not the data")})
     assert (r.status, r.error_code) == (400, "BadDigest"), r
     unchanged(s3, existing)
+
+
+def test_content_encoding_kept_as_sent_without_aws_chunked(s3, bucket):
+    # Only the aws-chunked coding is dropped; other values keep their spelling (ceph s3-tests
+    # test_object_content_encoding_aws_chunked)
+    cases = [("gzip", "gzip"), ("deflate, gzip", "deflate, gzip"), ("gzip, aws-chunked", "gzip"),
+             ("aws-chunked, gzip", "gzip"), ("deflate,aws-chunked,gzip", "deflate, gzip"),
+             ("aws-chunked", None), ("aws-chunked, aws-chunked", None)]
+    for sent, want in cases:
+        s3.put_object(Bucket=bucket, Key="enc", Body=b"x", ContentEncoding=sent)
+        assert s3.head_object(Bucket=bucket, Key="enc").get("ContentEncoding") == want, sent
