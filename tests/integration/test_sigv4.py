@@ -442,3 +442,17 @@ def test_content_encoding_kept_as_sent_without_aws_chunked(s3, bucket):
     for sent, want in cases:
         s3.put_object(Bucket=bucket, Key="enc", Body=b"x", ContentEncoding=sent)
         assert s3.head_object(Bucket=bucket, Key="enc").get("ContentEncoding") == want, sent
+
+
+def test_presigned_zero_lifetime_is_expired(raw, existing):
+    # X-Amz-Expires=0 is a well-formed URL that is expired at once: 403 AccessDenied (ceph
+    # s3-tests test_object_raw_get_x_amz_expires_out_range_zero); past 7 days stays the
+    # 400 AuthorizationQueryParametersError S3 gives
+    url = s3sig.presign_url(raw.endpoint, "GET", "/%s/existing" % existing, raw.access_key,
+                            raw.secret, expires=0)
+    status, _, body = urlopen(url)
+    assert (status, err_code(body)) == (403, "AccessDenied"), body
+    url = s3sig.presign_url(raw.endpoint, "GET", "/%s/existing" % existing, raw.access_key,
+                            raw.secret, expires=604801)
+    status, _, body = urlopen(url)
+    assert (status, err_code(body)) == (400, "AuthorizationQueryParametersError"), body

@@ -385,6 +385,13 @@ TEST(test_presigned_errors)
                             "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404\nHost:h",
                             S3_NOW, S3_SECRET, NULL, NULL, NULL),
                  -SE_SIGNATURE_MISMATCH);
+    /* X-Amz-Expires=0: well-formed, but expired from the start */
+    CHECK_EQ_INT(check_text("GET /k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20130524%2F"
+                            "us-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=0&"
+                            "X-Amz-SignedHeaders=host&X-Amz-Signature="
+                            "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404\nHost:h",
+                            S3_NOW, S3_SECRET, NULL, NULL, NULL),
+                 -SE_ACCESS_DENIED);
     /* an unsigned x-amz-* header on a presigned request */
     CHECK_EQ_INT(check_text(PRESIGNED_URL "\nx-amz-acl:public-read", S3_NOW, S3_SECRET, NULL, NULL, NULL),
                  -SE_ACCESS_DENIED);
