@@ -122,6 +122,7 @@ typedef struct rq {
     const kv_t *body_tags;
     size_t nbody_tags;
     bool body_tags_known, body_tags_asked, body_tags_deferred;
+    bool authz_explicit_deny; /* the last authz check() failed on an explicit Deny */
 } rq_t;
 
 /* Responses */

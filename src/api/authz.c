@@ -1179,8 +1179,10 @@ static int check(rq_t *q, const char *action_c, const store_bucket_t *b, sv_t ke
     if (d != POLICY_DENY && !creating)
         d = object_context(&z, &w, &set, &ctx, d, &why);
     policy_unref(bp);
-    if (d == POLICY_DENY)
+    if (d == POLICY_DENY) {
+        q->authz_explicit_deny = true;
         return deny(q, action_c, resource, why.reason ? why.reason : "explicit deny");
+    }
     if (d == POLICY_ALLOW)
         return 0;
 
@@ -1224,6 +1226,23 @@ static bool creates_object(enum s3_op op)
 {
     return op == S3_OP_PUT_OBJECT || op == S3_OP_COPY_OBJECT || op == S3_OP_CREATE_MULTIPART ||
            op == S3_OP_POST_OBJECT;
+}
+
+/* A read (GET/HEAD, no versionId) of a key that does not exist, by a principal that may list
+ * the bucket: S3 answers 404 NoSuchKey, not 403, even when nothing grants s3:GetObject (with
+ * ACLs, a missing object has no ACL to grant it; a public-read bucket still lets anyone see
+ * that the key is gone). Only an implicit deny of the read gives way to this; the caller
+ * checks that. */
+static bool missing_key_listable(rq_t *q, bool version_given)
+{
+    if ((q->op != S3_OP_GET_OBJECT && q->op != S3_OP_HEAD_OBJECT) || version_given ||
+        !q->have_bucket)
+        return false;
+    store_obj_t o;
+    if (store_get(q->api->store, q->route.bucket, q->route.key, NULL, q->a, &o, NULL) !=
+        -SE_NO_SUCH_KEY)
+        return false;
+    return check(q, "s3:ListBucket", &q->bucket, SV_NULL, NULL, false) == 0;
 }
 
 int authz_request(rq_t *q)
@@ -1280,10 +1299,13 @@ int authz_request(rq_t *q)
                     return deny(q, acts[i].action, res, "not allowed by identity policies");
                 break;
             }
+            q->authz_explicit_deny = false;
             rc = check(q, acts[i].action, &q->bucket,
                        acts[i].res == AUTHZ_RES_OBJECT ? q->route.key : SV_NULL,
                        acts[i].res == AUTHZ_RES_OBJECT ? version : NULL,
                        i > 0 && creates_object(q->op));
+            if (rc && !q->authz_explicit_deny && missing_key_listable(q, present))
+                rc = 0; /* the handler answers NoSuchKey */
             if (rc && q->body_tags_asked && !q->body_tags_known) {
                 /* PutObjectTagging: a policy tests the tags in the body, which has not arrived;
                  * the handler decides again with them (authz_body_tags) before applying. */

@@ -522,3 +522,47 @@ def test_object_acl_of_a_delete_marker(raw, s3, bucket):
     # the version under the marker keeps its own ACL
     s3.put_object_acl(Bucket=bucket, Key="k", VersionId=v1, ACL="public-read")
     assert (ALL_USERS, "READ") in grants(s3.get_object_acl(Bucket=bucket, Key="k", VersionId=v1))
+
+
+def test_missing_key_is_404_to_whoever_may_list(server, s3, bucket):
+    """S3 answers a read of a missing key with 404 NoSuchKey to a principal that may list the
+    bucket, 403 to anyone else. With ACLs a missing object has no ACL to grant s3:GetObject, so
+    the bucket's READ grant (ListBucket) is what decides (ceph s3-tests
+    test_object_raw_get_object_gone)."""
+    object_writer(s3, bucket)
+    s3.put_object(Bucket=bucket, Key="gone", Body=b"x", ACL="public-read")
+    assert anon_status(server, "GET", "/%s/gone" % bucket) == 200
+    s3.delete_object(Bucket=bucket, Key="gone")
+    # a private bucket: the anonymous caller may not learn that the key is missing
+    assert anon_status(server, "GET", "/%s/gone" % bucket) == 403
+    assert anon_status(server, "HEAD", "/%s/gone" % bucket) == 403
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    assert anon_status(server, "GET", "/%s/gone" % bucket) == 404
+    assert anon_status(server, "HEAD", "/%s/gone" % bucket) == 404
+    # an object that exists but is private stays 403, listable bucket or not
+    s3.put_object(Bucket=bucket, Key="private", Body=b"x")
+    assert anon_status(server, "GET", "/%s/private" % bucket) == 403
+    # an explicit Deny of the read is not overruled by the listing permission
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                       "Resource": "arn:aws:s3:::%s/gone" % bucket}]}))
+    assert anon_status(server, "GET", "/%s/gone" % bucket) == 403
+    s3.delete_bucket_policy(Bucket=bucket)
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+
+
+def test_missing_key_with_list_allowed_by_policy(server, s3, bucket):
+    """The same decision with a bucket policy: s3:ListBucket to everyone but no s3:GetObject
+    makes a missing key 404 and an existing one 403."""
+    s3.put_object(Bucket=bucket, Key="here", Body=b"x")
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+                       "Resource": "arn:aws:s3:::%s" % bucket}]}))
+    assert anon_status(server, "GET", "/%s/not-here" % bucket) == 404
+    assert anon_status(server, "GET", "/%s/here" % bucket) == 403
+    # a version id is not a plain read of the current key: no listing shortcut
+    assert anon_status(server, "GET", "/%s/not-here" % bucket,
+                       query=[("versionId", "null")]) == 403
+    s3.delete_bucket_policy(Bucket=bucket)
