@@ -221,6 +221,18 @@ int tagging_from_header(rq_t *q, store_obj_t *meta);
 /* The object's checksum type: as recorded, else "COMPOSITE" for a multipart composite value
  * ("...-N") and "FULL_OBJECT" otherwise. */
 const char *checksum_type_of(const store_obj_t *o);
+/* Owners in listings: the account an owner id names, looked up once for a run of equal ids
+ * (listings mostly repeat one owner). "" stands for the bucket owner (delete markers record
+ * no writer). NULL if the account is unknown (deleted). */
+typedef struct owner_cache {
+    char id[64];
+    bool have;
+    account_t acct;
+} owner_cache_t;
+const account_t *owner_lookup(rq_t *q, owner_cache_t *c, const char *owner);
+/* <ELEM><ID>canonical id</ID><DisplayName>name</DisplayName></ELEM> */
+void owner_xml(buf_t *b, const char *elem, const account_t *a);
+
 /* A listing entry's ChecksumAlgorithm and ChecksumType (ListObjects, ListObjectVersions), when
  * the object has an additional checksum. */
 void checksum_list_elems(buf_t *b, const store_obj_t *o);

@@ -1245,6 +1245,30 @@ static bool missing_key_listable(rq_t *q, bool version_given)
     return check(q, "s3:ListBucket", &q->bucket, SV_NULL, NULL, false) == 0;
 }
 
+/* The initiator of a multipart upload may list its parts and abort it ("By default, the bucket
+ * owner and the initiator of the multipart upload" may, AWS: multipart upload permissions),
+ * e.g. another account writing through a bucket ACL or policy that grants only s3:PutObject.
+ * The initiator is the account that created the upload; an IAM identity of that account still
+ * needs its own policies to allow the action. Only an implicit deny gives way to this. */
+static bool initiator_acts(rq_t *q, const char *action)
+{
+    if ((q->op != S3_OP_LIST_PARTS && q->op != S3_OP_ABORT_MULTIPART) || !q->have_bucket ||
+        q->anonymous)
+        return false;
+    bool present;
+    sv_t uid = s3_param(&q->route, "uploadId", &present);
+    store_obj_t up;
+    if (!present || store_mpu_get(q->api->store, q->route.bucket, q->route.key, uid, q->a, &up) != 0)
+        return false; /* the handler answers NoSuchUpload to whoever may ask */
+    who_t w;
+    who_of(q, &w);
+    if (strcmp(w.account, up.owner) != 0)
+        return false;
+    const char *res = arena_sprintf(q->a, "arn:aws:s3:::%s/%.*s", q->bucket.name,
+                                    SV_ARG(q->route.key));
+    return w.type == PRINCIPAL_ROOT || identity_allows(q, &w, action, res);
+}
+
 int authz_request(rq_t *q)
 {
     bool present;
@@ -1306,6 +1330,8 @@ int authz_request(rq_t *q)
                        i > 0 && creates_object(q->op));
             if (rc && !q->authz_explicit_deny && missing_key_listable(q, present))
                 rc = 0; /* the handler answers NoSuchKey */
+            if (rc && !q->authz_explicit_deny && initiator_acts(q, acts[i].action))
+                rc = 0;
             if (rc && q->body_tags_asked && !q->body_tags_known) {
                 /* PutObjectTagging: a policy tests the tags in the body, which has not arrived;
                  * the handler decides again with them (authz_body_tags) before applying. */

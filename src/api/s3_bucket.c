@@ -30,19 +30,30 @@ static int lb_cb(void *ctx, const store_bucket_t *bk)
     return 0;
 }
 
-static void owner_xml(buf_t *b, const account_t *a)
+void owner_xml(buf_t *b, const char *elem, const account_t *a)
 {
-    buf_puts(b, "<Owner>");
+    buf_printf(b, "<%s>", elem);
     xml_elem_c(b, "ID", a->canonical_id);
     xml_elem_c(b, "DisplayName", a->display_name);
-    buf_puts(b, "</Owner>");
+    buf_printf(b, "</%s>", elem);
+}
+
+const account_t *owner_lookup(rq_t *q, owner_cache_t *c, const char *owner)
+{
+    if (!owner[0])
+        owner = q->bucket.owner;
+    if (!c->id[0] || strcmp(c->id, owner) != 0) {
+        snprintf(c->id, sizeof c->id, "%s", owner);
+        c->have = accounts_get(q->api->store, sv_from_cstr(owner), &c->acct) == 0;
+    }
+    return c->have ? &c->acct : NULL;
 }
 
 void op_list_buckets(rq_t *q, http_resp_t *resp)
 {
     buf_t b = BUF_INIT;
     xml_begin(&b, "ListAllMyBucketsResult");
-    owner_xml(&b, &q->acct);
+    owner_xml(&b, "Owner", &q->acct);
     buf_puts(&b, "<Buckets>");
     struct lb_ctx c = {q, &b};
     int rc = store_bucket_list(q->api->store, lb_cb, &c);
@@ -258,9 +269,7 @@ static void list_objects(rq_t *q, http_resp_t *resp, bool v2)
         resp_error(q, resp, rc, NULL);
         return;
     }
-    account_t owner;
-    bool have_owner = false;
-    char owner_id[64] = "";
+    owner_cache_t oc = {0};
 
     buf_t b = BUF_INIT;
     xml_begin(&b, "ListBucketResult");
@@ -302,12 +311,9 @@ static void list_objects(rq_t *q, http_resp_t *resp, bool v2)
         checksum_list_elems(&b, ob);
         buf_printf(&b, "<Size>%llu</Size>", (unsigned long long)ob->size);
         if (la.fetch_owner) {
-            if (!have_owner || strcmp(owner_id, ob->owner) != 0) {
-                have_owner = accounts_get(q->api->store, sv_from_cstr(ob->owner), &owner) == 0;
-                snprintf(owner_id, sizeof owner_id, "%s", ob->owner);
-            }
-            if (have_owner)
-                owner_xml(&b, &owner);
+            const account_t *a = owner_lookup(q, &oc, ob->owner);
+            if (a)
+                owner_xml(&b, "Owner", a);
         }
         xml_elem_c(&b, "StorageClass", ob->storage_class[0] ? ob->storage_class : "STANDARD");
         buf_puts(&b, "</Contents>");

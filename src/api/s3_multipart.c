@@ -59,18 +59,15 @@ static int uint_param(rq_t *q, const char *name, uint64_t dflt, uint64_t *out)
     return sv_to_u64(v, out) == 0 ? 0 : -SE_INVALID_ARGUMENT;
 }
 
-static void owner_elems(rq_t *q, buf_t *b, const char *owner_id)
+/* Initiator and Owner of an upload: the account that created it (an upload in another
+ * account's bucket, through a bucket policy or ACL, is its creator's, not the bucket owner's). */
+static void owner_elems(rq_t *q, buf_t *b, owner_cache_t *c, const char *owner_id)
 {
-    /* Only the bucket owner's account reaches these operations today; name it. */
-    const char *id = q->acct.canonical_id[0] ? q->acct.canonical_id : owner_id;
-    const char *dn = q->acct.display_name[0] ? q->acct.display_name : owner_id;
-    buf_puts(b, "<Initiator>");
-    xml_elem_c(b, "ID", id);
-    xml_elem_c(b, "DisplayName", dn);
-    buf_puts(b, "</Initiator><Owner>");
-    xml_elem_c(b, "ID", id);
-    xml_elem_c(b, "DisplayName", dn);
-    buf_puts(b, "</Owner>");
+    const account_t *a = owner_lookup(q, c, owner_id);
+    if (!a)
+        return;
+    owner_xml(b, "Initiator", a);
+    owner_xml(b, "Owner", a);
 }
 
 /* "x-amz-checksum-crc32" for "CRC32" (into out, >= 48 bytes). */
@@ -762,7 +759,8 @@ void op_list_parts(rq_t *q, http_resp_t *resp)
     xml_elem(&b, "Bucket", q->route.bucket);
     xml_elem(&b, "Key", q->route.key);
     xml_elem(&b, "UploadId", upload_id_param(q));
-    owner_elems(q, &b, up.owner);
+    owner_cache_t oc = {0};
+    owner_elems(q, &b, &oc, up.owner);
     xml_elem_c(&b, "StorageClass", up.storage_class[0] ? up.storage_class : "STANDARD");
     buf_printf(&b, "<PartNumberMarker>%llu</PartNumberMarker>", (unsigned long long)marker);
     if (pl.truncated)
@@ -831,6 +829,7 @@ void op_list_multipart_uploads(rq_t *q, http_resp_t *resp)
         resp_error(q, resp, rc, NULL);
         return;
     }
+    owner_cache_t oc = {0};
     buf_t b = BUF_INIT;
     xml_begin(&b, "ListMultipartUploadsResult");
     xml_elem(&b, "Bucket", q->route.bucket);
@@ -865,7 +864,7 @@ void op_list_multipart_uploads(rq_t *q, http_resp_t *resp)
         buf_puts(&b, "<Upload>");
         xml_elem_enc(&b, "Key", (sv_t){u->obj.key, u->obj.key_len}, url);
         xml_elem_c(&b, "UploadId", u->upload_id);
-        owner_elems(q, &b, u->obj.owner);
+        owner_elems(q, &b, &oc, u->obj.owner);
         xml_elem_c(&b, "StorageClass", u->obj.storage_class[0] ? u->obj.storage_class : "STANDARD");
         xml_elem_c(&b, "Initiated", ini);
         if (u->obj.checksum_algo[0]) {

@@ -91,26 +91,11 @@ void op_get_bucket_versioning(rq_t *q, http_resp_t *resp)
 
 /* ---- ListObjectVersions ------------------------------------------------------------------- */
 
-struct owner_cache {
-    char id[64];
-    bool have;
-    account_t acct;
-};
-
-static void owner_elem(rq_t *q, buf_t *b, struct owner_cache *c, const char *owner)
+static void owner_elem(rq_t *q, buf_t *b, owner_cache_t *c, const char *owner)
 {
-    if (!owner[0])
-        owner = q->bucket.owner; /* delete markers carry no writer: the bucket owner's */
-    if (strcmp(c->id, owner) != 0) {
-        snprintf(c->id, sizeof c->id, "%s", owner);
-        c->have = accounts_get(q->api->store, sv_from_cstr(owner), &c->acct) == 0;
-    }
-    if (!c->have)
-        return;
-    buf_puts(b, "<Owner>");
-    xml_elem_c(b, "ID", c->acct.canonical_id);
-    xml_elem_c(b, "DisplayName", c->acct.display_name);
-    buf_puts(b, "</Owner>");
+    const account_t *a = owner_lookup(q, c, owner);
+    if (a)
+        owner_xml(b, "Owner", a);
 }
 
 void op_list_object_versions(rq_t *q, http_resp_t *resp)
@@ -171,8 +156,7 @@ void op_list_object_versions(rq_t *q, http_resp_t *resp)
     if (url)
         xml_elem_c(&b, "EncodingType", "url");
     buf_printf(&b, "<IsTruncated>%s</IsTruncated>", r.truncated ? "true" : "false");
-    struct owner_cache oc;
-    memset(&oc, 0, sizeof oc);
+    owner_cache_t oc = {0};
     for (size_t i = 0; i < r.nvers; i++) {
         const store_obj_t *v = &r.vers[i];
         char date[32];

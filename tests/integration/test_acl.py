@@ -566,3 +566,21 @@ def test_missing_key_with_list_allowed_by_policy(server, s3, bucket):
     assert anon_status(server, "GET", "/%s/not-here" % bucket,
                        query=[("versionId", "null")]) == 403
     s3.delete_bucket_policy(Bucket=bucket)
+
+
+def test_upload_initiator_and_owner_are_its_creator(s3, bucket, bob):
+    """ListMultipartUploads and ListParts name the account that created an upload as its
+    Initiator and Owner, not the bucket owner (ceph s3-tests test_list_multipart_upload_owner)."""
+    owner_id = writable_by(s3, bucket, bob)
+    mine = s3.create_multipart_upload(Bucket=bucket, Key="mine")["UploadId"]
+    bobs = bob.s3.create_multipart_upload(Bucket=bucket, Key="bobs")["UploadId"]
+    ups = {u["Key"]: u for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]}
+    assert ups["bobs"]["Initiator"]["ID"] == bob.canonical_id
+    assert ups["bobs"]["Owner"]["ID"] == bob.canonical_id
+    assert ups["mine"]["Initiator"]["ID"] == owner_id and ups["mine"]["Owner"]["ID"] == owner_id
+    lp = bob.s3.list_parts(Bucket=bucket, Key="bobs", UploadId=bobs)
+    assert lp["Initiator"]["ID"] == bob.canonical_id and lp["Owner"]["ID"] == bob.canonical_id
+    lp = s3.list_parts(Bucket=bucket, Key="mine", UploadId=mine)
+    assert lp["Owner"]["ID"] == owner_id
+    bob.s3.abort_multipart_upload(Bucket=bucket, Key="bobs", UploadId=bobs)
+    s3.abort_multipart_upload(Bucket=bucket, Key="mine", UploadId=mine)
