@@ -584,3 +584,33 @@ def test_upload_initiator_and_owner_are_its_creator(s3, bucket, bob):
     assert lp["Owner"]["ID"] == owner_id
     bob.s3.abort_multipart_upload(Bucket=bucket, Key="bobs", UploadId=bobs)
     s3.abort_multipart_upload(Bucket=bucket, Key="mine", UploadId=mine)
+
+
+def test_policy_condition_on_grant_header(s3, bucket, bob):
+    """A bucket policy may require a grant header's value (s3:x-amz-grant-full-control): an
+    upload by another account that grants the bucket owner full control is allowed, and the
+    object's ACL names the bucket owner. As on AWS (PutObject: "to change the object's ACL in
+    your PutObject request you must have s3:PutObjectAcl"), an upload with a grant header needs
+    s3:PutObjectAcl besides s3:PutObject; ceph s3-tests' test_bucket_policy_put_obj_grant
+    grants only s3:PutObject (RGW's behaviour)."""
+    object_writer(s3, bucket)
+    owner_id = s3.get_bucket_acl(Bucket=bucket)["Owner"]["ID"]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                       "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+                       "Resource": "arn:aws:s3:::%s/*" % bucket,
+                       "Condition": {"StringEquals": {
+                           "s3:x-amz-grant-full-control": "id=" + owner_id}}}]}))
+    r = bob.raw.request("PUT", "/%s/granted" % bucket, body=b"k",
+                        headers={"x-amz-grant-full-control": "id=" + owner_id})
+    assert r.status == 200, r.body
+    # another value of the header does not meet the condition
+    r = bob.raw.request("PUT", "/%s/other" % bucket, body=b"k",
+                        headers={"x-amz-grant-full-control": "id=" + bob.canonical_id})
+    assert r.status == 403, r.body
+    with pytest.raises(ClientError) as e:
+        bob.s3.put_object(Bucket=bucket, Key="not-granted", Body=b"k")
+    assert client_error(e)[0] == 403
+    acl = s3.get_object_acl(Bucket=bucket, Key="granted")
+    assert (owner_id, "FULL_CONTROL") in grants(acl)
