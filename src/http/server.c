@@ -297,8 +297,13 @@ static enum MHD_Result queue_resp(struct hreq *q, struct MHD_Connection *c, http
                 close_conn = true;
             continue;
         }
-        /* names/values come from http_resp_header: NUL-terminated arena copies */
-        if (MHD_add_response_header(mr, n.p, resp->headers[i].value.p) != MHD_YES)
+        /* names/values come from http_resp_header: NUL-terminated arena copies. MHD refuses
+         * an empty value; a lone space is the same field value on the wire (leading and
+         * trailing whitespace is not part of it), so an empty x-amz-meta-* survives. */
+        const char *v = resp->headers[i].value.p;
+        if (!v || !v[0])
+            v = " ";
+        if (MHD_add_response_header(mr, n.p, v) != MHD_YES)
             log_warn("http: header refused by MHD: " SV_FMT, SV_ARG(n));
     }
     if (close_conn)

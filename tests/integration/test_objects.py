@@ -86,6 +86,10 @@ def test_user_metadata(s3, bucket):
     assert h["Metadata"].get("mixed-case") == "Value With Spaces"
     g = s3.get_object(Bucket=bucket, Key="m")
     assert g["Metadata"].get("color") == "blue"
+    # an empty value is kept and returned (ceph s3-tests test_object_set_get_metadata_*_empty)
+    assert h["Metadata"].get("empty") == "" and g["Metadata"].get("empty") == ""
+    s3.put_object(Bucket=bucket, Key="m", Body=b"x", Metadata={"meta1": ""})
+    assert s3.get_object(Bucket=bucket, Key="m")["Metadata"] == {"meta1": ""}
 
 
 def test_overwrite_replaces_data_and_metadata(s3, bucket):
