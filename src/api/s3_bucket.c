@@ -11,16 +11,33 @@
 
 /* ---- ListBuckets -------------------------------------------------------------------------- */
 
+/* ListBuckets pages (max-buckets, continuation-token) and filters (prefix) the caller's
+ * buckets, in name order. The token is opaque to clients: base64 of "1:" + the last name sent. */
+static sv_t token_encode(arena_t *a, sv_t marker);
+static int token_decode(arena_t *a, sv_t tok, sv_t *marker);
+
 struct lb_ctx {
     rq_t *q;
     buf_t *b;
+    sv_t prefix, after;
+    size_t max, n;
+    bool truncated;
+    char last[sizeof ((store_bucket_t *)0)->name];
 };
 
 static int lb_cb(void *ctx, const store_bucket_t *bk)
 {
     struct lb_ctx *c = ctx;
-    if (strcmp(bk->owner, c->q->acct.id) != 0)
+    sv_t name = sv_from_cstr(bk->name);
+    if (strcmp(bk->owner, c->q->acct.id) != 0 || !sv_starts_with(name, c->prefix) ||
+        (c->after.len && sv_cmp(name, c->after) <= 0) || c->truncated)
         return 0;
+    if (c->n == c->max) {
+        c->truncated = true;
+        return 0;
+    }
+    c->n++;
+    snprintf(c->last, sizeof c->last, "%s", bk->name);
     char date[32];
     fmt_iso8601(bk->created_ms, date);
     buf_puts(c->b, "<Bucket>");
@@ -51,18 +68,41 @@ const account_t *owner_lookup(rq_t *q, owner_cache_t *c, const char *owner)
 
 void op_list_buckets(rq_t *q, http_resp_t *resp)
 {
+    struct lb_ctx c = {.q = q, .max = 10000};
+    bool present;
+    sv_t mb = s3_param(&q->route, "max-buckets", &present);
+    if (present) {
+        uint64_t v;
+        if (sv_to_u64(mb, &v) != 0 || v < 1 || v > 10000) {
+            resp_error(q, resp, -SE_INVALID_ARGUMENT,
+                       "Argument max-buckets must be an integer between 1 and 10000.");
+            return;
+        }
+        c.max = (size_t)v;
+    }
+    c.prefix = s3_param(&q->route, "prefix", &present);
+    sv_t tok = s3_param(&q->route, "continuation-token", &present);
+    if (present && tok.len && token_decode(q->a, tok, &c.after) != 0) {
+        resp_error(q, resp, -SE_INVALID_ARGUMENT, "The continuation token provided is incorrect");
+        return;
+    }
     buf_t b = BUF_INIT;
+    c.b = &b;
     xml_begin(&b, "ListAllMyBucketsResult");
     owner_xml(&b, "Owner", &q->acct);
     buf_puts(&b, "<Buckets>");
-    struct lb_ctx c = {q, &b};
     int rc = store_bucket_list(q->api->store, lb_cb, &c);
     if (rc) {
         buf_release(&b);
         resp_error(q, resp, rc, NULL);
         return;
     }
-    buf_puts(&b, "</Buckets></ListAllMyBucketsResult>");
+    buf_puts(&b, "</Buckets>");
+    if (c.truncated)
+        xml_elem(&b, "ContinuationToken", token_encode(q->a, sv_from_cstr(c.last)));
+    if (c.prefix.len)
+        xml_elem(&b, "Prefix", c.prefix);
+    buf_puts(&b, "</ListAllMyBucketsResult>");
     resp_xml(q, resp, 200, &b);
 }
 
