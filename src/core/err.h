@@ -144,7 +144,8 @@
       "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")           \
     X(MALFORMED_ACL, "MalformedACLError", 400,                                                     \
       "The XML you provided was not well-formed or did not validate against our published "       \
-      "schema")
+      "schema")                                                                                    \
+    X(CORS_FORBIDDEN, "AccessForbidden", 403, "CORSResponse: CORS is not enabled for this bucket.")
 
 enum strata_err {
     SE_BASE = 1000,
