@@ -120,7 +120,8 @@ int store_put_write(store_put_t *p, const void *data, size_t n);
 
 typedef struct store_cond {
     bool if_none_match_any;   /* fail -SE_PRECONDITION_FAILED if a current version exists */
-    const char *if_match_etag; /* fail -SE_PRECONDITION_FAILED unless current etag equals */
+    const char *if_match_etag; /* "*" or an etag: -SE_NO_SUCH_KEY without a current version,
+                                * -SE_PRECONDITION_FAILED if an etag differs from its */
 } store_cond_t;
 
 /* Makes the object durable and visible as the current version. Which version it becomes

@@ -357,6 +357,32 @@ def test_if_none_match_star_on_put(raw, s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="once")["Body"].read() == b"v1"
 
 
+def test_if_match_on_put(raw, s3, bucket):
+    # If-Match on a write: the current ETag or "*" (any current object); with no current
+    # object (never written, deleted, or a delete marker on top) it is 404 NoSuchKey, as ceph
+    # s3-tests' test_put_object_if_match (conditional_write, not fails_on_aws) expects
+    for key in ("never",):
+        for im in ("*", '"0123456789abcdef0123456789abcdef"'):
+            r = raw.put(bucket, key, b"x", headers={"If-Match": im})
+            assert (r.status, r.error_code) == (404, "NoSuchKey"), (im, r)
+    etag = raw.put(bucket, "cas", b"v1").header("ETag")
+    r = raw.put(bucket, "cas", b"v2", headers={"If-Match": '"0123456789abcdef0123456789abcdef"'})
+    assert (r.status, r.error_code) == (412, "PreconditionFailed"), r
+    r = raw.put(bucket, "cas", b"v2", headers={"If-Match": etag})
+    assert r.status == 200, r
+    r = raw.put(bucket, "cas", b"v3", headers={"If-Match": "*"})
+    assert r.status == 200, r
+    assert s3.get_object(Bucket=bucket, Key="cas")["Body"].read() == b"v3"
+    s3.delete_object(Bucket=bucket, Key="cas")
+    r = raw.put(bucket, "cas", b"v4", headers={"If-Match": "*"})
+    assert (r.status, r.error_code) == (404, "NoSuchKey"), r
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    raw.put(bucket, "vk", b"v1")
+    s3.delete_object(Bucket=bucket, Key="vk")  # a delete marker is no current object
+    r = raw.put(bucket, "vk", b"v2", headers={"If-Match": "*"})
+    assert (r.status, r.error_code) == (404, "NoSuchKey"), r
+
+
 def test_put_to_other_objects_untouched(s3, bucket):
     s3.put_object(Bucket=bucket, Key="a", Body=b"A")
     s3.put_object(Bucket=bucket, Key="ab", Body=b"AB")

@@ -419,7 +419,10 @@ TEST(test_records_and_conditions)
     im.if_match_etag = "e2";
     CHECK_EQ_INT(put_obj(s, "b", SV("new.txt"), "y", 1, 1, 0, &im, "e3"), 0);
     im.if_match_etag = "e2";
-    CHECK_EQ_INT(put_obj(s, "b", SV("absent"), "y", 1, 1, 0, &im, "e3"), -SE_PRECONDITION_FAILED);
+    CHECK_EQ_INT(put_obj(s, "b", SV("absent"), "y", 1, 1, 0, &im, "e3"), -SE_NO_SUCH_KEY);
+    im.if_match_etag = "*"; /* any current version */
+    CHECK_EQ_INT(put_obj(s, "b", SV("absent"), "y", 1, 1, 0, &im, "e3"), -SE_NO_SUCH_KEY);
+    CHECK_EQ_INT(put_obj(s, "b", SV("new.txt"), "y", 1, 1, 0, &im, "e3"), 0);
     CHECK_EQ_INT(get_all(s, "b", SV("new.txt"), &got), 1);
     if (got)
         CHECK(got[0] == 'y');

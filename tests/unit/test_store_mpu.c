@@ -349,11 +349,11 @@ TEST(test_complete_errors_leave_upload_intact)
 
     /* a precondition that fails leaves everything too */
     CHECK_EQ_INT(create_upload(s, "b", "k", id2), 0);
-    store_cond_t cond = {.if_match_etag = "nope"};
+    store_cond_t cond = {.if_match_etag = "nope"}; /* "k" does not exist yet: NoSuchKey */
     store_mpu_part_ref_t ok[2] = {{1, e1}, {3, e3}};
     CHECK_EQ_INT(store_mpu_complete(s, SV("b"), SV("k"), sv_from_cstr(id), ok, 2, NULL, &cond, a,
                                     &res),
-                 -SE_PRECONDITION_FAILED);
+                 -SE_NO_SUCH_KEY);
     CHECK_EQ_INT(store_part_list(s, SV("b"), SV("k"), sv_from_cstr(id), 0, 1000, a, &pl), 0);
     CHECK_EQ_INT(pl.nparts, 4);
 

@@ -163,8 +163,13 @@ TEST(test_enabled_and_markers)
     /* a marker on a key that never existed */
     CHECK_EQ_INT(store_delete_version(s, b, SV("ghost"), NULL, &dr), 0);
     CHECK(dr.delete_marker);
-    /* conditions see a delete marker as no object */
+    /* conditions see a delete marker as no object: If-Match "*" finds none */
     store_put_t *p;
+    CHECK_EQ_INT(store_put_begin(s, b, SV("ghost"), 1, &p), 0);
+    CHECK_EQ_INT(store_put_write(p, "x", 1), 0);
+    store_obj_t m0 = {0};
+    store_cond_t any = {.if_match_etag = "*"};
+    CHECK_EQ_INT(store_put_commit(p, &m0, &any), -SE_NO_SUCH_KEY);
     CHECK_EQ_INT(store_put_begin(s, b, SV("ghost"), 1, &p), 0);
     CHECK_EQ_INT(store_put_write(p, "x", 1), 0);
     store_obj_t m = {0};

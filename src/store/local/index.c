@@ -310,9 +310,13 @@ static int apply_put(wctx_t *w, ls_req_t *r)
     bool exists = orc == 0 && !old.delete_marker;
     if (r->cond && r->cond->if_none_match_any && (exists || orc == -SE_CORRUPT))
         return -SE_PRECONDITION_FAILED;
-    if (r->cond && r->cond->if_match_etag &&
-        (!exists || strcmp(old.etag, r->cond->if_match_etag) != 0))
-        return -SE_PRECONDITION_FAILED;
+    if (r->cond && r->cond->if_match_etag) {
+        if (!exists)
+            return orc == -SE_CORRUPT ? -SE_PRECONDITION_FAILED : -SE_NO_SUCH_KEY;
+        if (strcmp(r->cond->if_match_etag, "*") != 0 &&
+            strcmp(old.etag, r->cond->if_match_etag) != 0)
+            return -SE_PRECONDITION_FAILED;
+    }
     if ((rc = wput(w, w->s->db_objects, lk, lkn, r->val.p, r->val.len)) < 0)
         return rc;
     if (r->new_file_id) {

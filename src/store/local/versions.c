@@ -319,8 +319,12 @@ int ls_version_put(ls_wctx_t *w, ls_req_t *r, enum store_versioning vs)
     const store_cond_t *cond = r->cond;
     if (cond && cond->if_none_match_any && (exists || crc == -SE_CORRUPT))
         return -SE_PRECONDITION_FAILED;
-    if (cond && cond->if_match_etag && (!exists || strcmp(cur.etag, cond->if_match_etag) != 0))
-        return -SE_PRECONDITION_FAILED;
+    if (cond && cond->if_match_etag) {
+        if (!exists)
+            return crc == -SE_CORRUPT ? -SE_PRECONDITION_FAILED : -SE_NO_SUCH_KEY;
+        if (strcmp(cond->if_match_etag, "*") != 0 && strcmp(cur.etag, cond->if_match_etag) != 0)
+            return -SE_PRECONDITION_FAILED;
+    }
 
     store_obj_t obj;
     ls_layout_t l;
