@@ -182,6 +182,10 @@ void body_checksum_compute(rq_t *q, enum cksum_algo a);
  * request must carry Content-MD5 or an additional checksum (verified by then), as AWS demands
  * for DeleteObjects and tagging; otherwise -SE_INVALID_REQUEST with q->err_msg set. */
 int body_md5_verify(rq_t *q, bool required, uint8_t out[16]);
+/* x-amz-source-expected-bucket-owner on a copy: an account id other than the source bucket
+ * owner's is 403 AccessDenied (the destination's x-amz-expected-bucket-owner is checked with
+ * the request). */
+int check_source_owner(rq_t *q, const store_bucket_t *sb);
 
 /* Multipart upload (api/s3_multipart.c). UploadPart: begin validates and opens the store part
  * writer (the body pipeline feeds it like a PUT); end commits. */

@@ -361,7 +361,8 @@ void op_upload_part_copy(rq_t *q, http_resp_t *resp)
         return;
     }
     store_bucket_t sb;
-    if ((rc = store_bucket_get(q->api->store, sbucket, &sb)) != 0) {
+    if ((rc = store_bucket_get(q->api->store, sbucket, &sb)) != 0 ||
+        (rc = check_source_owner(q, &sb)) != 0) {
         resp_error(q, resp, rc, NULL);
         return;
     }

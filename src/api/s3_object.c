@@ -578,6 +578,12 @@ int copy_stream(store_read_t *rd, uint64_t first, uint64_t len, store_put_t *p, 
     return rc;
 }
 
+int check_source_owner(rq_t *q, const store_bucket_t *sb)
+{
+    sv_t want = rq_header(q, "x-amz-source-expected-bucket-owner");
+    return want.p && !sv_eq_cstr(sv_trim(want), sb->owner) ? -SE_ACCESS_DENIED : 0;
+}
+
 int parse_copy_source(rq_t *q, sv_t *bucket, sv_t *key, const char **version)
 {
     sv_t src = rq_header(q, "x-amz-copy-source");
@@ -622,7 +628,8 @@ void op_copy_object(rq_t *q, http_resp_t *resp)
         return;
     }
     store_bucket_t sb;
-    if ((rc = store_bucket_get(q->api->store, sbucket, &sb)) != 0) {
+    if ((rc = store_bucket_get(q->api->store, sbucket, &sb)) != 0 ||
+        (rc = check_source_owner(q, &sb)) != 0) {
         resp_error(q, resp, rc, NULL);
         return;
     }

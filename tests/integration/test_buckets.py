@@ -214,6 +214,32 @@ def test_expected_bucket_owner(server, s3, bucket):
     assert [o["Key"] for o in s3.list_objects(Bucket=bucket)["Contents"]] == ["k", "k2"]
 
 
+def test_source_expected_bucket_owner(server, s3, bucket):
+    # x-amz-source-expected-bucket-owner on CopyObject and UploadPartCopy: a source bucket owned
+    # by another account than the one named is 403 AccessDenied, and nothing is written
+    import boto3
+    owner = boto3.client("sts", endpoint_url=server.endpoint, region_name="us-east-1",
+                         aws_access_key_id=server.access_key,
+                         aws_secret_access_key=server.secret_key).get_caller_identity()["Account"]
+    other = "111122223333" if owner != "111122223333" else "444455556666"
+    s3.put_object(Bucket=bucket, Key="src", Body=b"v" * 100)
+    src = {"Bucket": bucket, "Key": "src"}
+    s3.copy_object(Bucket=bucket, Key="ok", CopySource=src, ExpectedSourceBucketOwner=owner)
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="no", CopySource=src, ExpectedSourceBucketOwner=other)
+    assert client_error(e) == (403, "AccessDenied")
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    with pytest.raises(ClientError) as e:
+        s3.upload_part_copy(Bucket=bucket, Key="mp", UploadId=up, PartNumber=1, CopySource=src,
+                            ExpectedSourceBucketOwner=other)
+    assert client_error(e) == (403, "AccessDenied")
+    r = s3.upload_part_copy(Bucket=bucket, Key="mp", UploadId=up, PartNumber=1, CopySource=src,
+                            ExpectedSourceBucketOwner=owner)
+    assert r["CopyPartResult"]["ETag"]
+    s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=up)
+    assert sorted(o["Key"] for o in s3.list_objects(Bucket=bucket)["Contents"]) == ["ok", "src"]
+
+
 def test_list_buckets_paged_and_prefixed(server):
     # ListBuckets max-buckets / continuation-token / prefix (API_ListBuckets; ceph s3-tests
     # test_list_buckets_paginated), on an account of its own so the listing is known. Raw
