@@ -90,6 +90,7 @@ typedef struct rq {
     uint64_t received; /* payload bytes after de-chunking */
     uint64_t max_size;
     bool want_md5;
+    bool md5_by_store; /* the store feeds md5 (store_put_digest) */
     digest_t md5;
     cksum_t cksum;     /* the x-amz-checksum-* algorithm sent or announced in the trailer */
     sv_t cksum_expect; /* header value, or empty when it comes in the trailer */

@@ -231,8 +231,15 @@ int body_sink(void *ctx, const char *p, size_t n)
     if (q->received + n > q->max_size || q->received + n < q->received)
         return q->body_mode == BODY_OBJECT ? -SE_ENTITY_TOO_LARGE : -SE_MAX_MESSAGE_LENGTH;
     q->received += n;
-    if (q->want_md5)
-        digest_update(&q->md5, p, n);
+    /* A big object's MD5: the store hands its staged copy of the bytes to the digest
+     * pipeline, so they are copied once (into the store's buffer) rather than twice. */
+    if (q->want_md5 && !q->md5_by_store) {
+        if (q->body_mode == BODY_OBJECT && q->put && q->received == n &&
+            store_put_digest(q->put, &q->md5))
+            q->md5_by_store = true;
+        else
+            digest_update(&q->md5, p, n);
+    }
     if (q->cksum.algo != CKSUM_NONE)
         cksum_update(&q->cksum, p, n);
     if (q->body_mode == BODY_OBJECT)

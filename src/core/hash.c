@@ -70,20 +70,28 @@ void hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen, uin
     OPENSSL_cleanse(inner, sizeof inner);
 }
 
-/* A digest pipeline: the owner copies bytes into ring blocks; a thread hashes full blocks in
- * order. Blocks [head, head + queued) wait for (or are in) hashing (thread side, under mu);
- * blk[tail] is the one the owner fills (tail is the owner's alone; under mu, tail ==
- * (head + queued) % N, and queued < N outside pipe_push). */
+/* A digest pipeline: the owner queues references to bytes, (pointer, length) in order, and
+ * a thread hashes them. Bytes given by copy (digest_update) go through ring blocks, allocated
+ * on first use, each queued as a reference when full; a block is refilled only once the
+ * thread is past it. Marks count the bytes queued so far: the thread's `hashed` reaching a
+ * mark frees what was queued up to it. */
+struct digest_ref {
+    const uint8_t *p;
+    size_t n;
+};
 struct digest_pipe {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    uint8_t *blk[DIGEST_PIPE_BLOCKS];
-    size_t len[DIGEST_PIPE_BLOCKS];
-    unsigned head, queued;
-    unsigned tail; /* owner only */
-    size_t fill;   /* bytes in blk[tail] */
+    struct digest_ref q[DIGEST_PIPE_REFS]; /* FIFO [qhead, qhead + qlen), under mu */
+    unsigned qhead, qlen;
+    uint64_t queued, hashed; /* bytes; under mu (queued written by the owner only) */
     bool stop;
+    /* copy mode, owner only */
+    uint8_t *blk[DIGEST_PIPE_BLOCKS];
+    uint64_t blk_mark[DIGEST_PIPE_BLOCKS]; /* mark of the block's last queueing */
+    unsigned cur;                          /* the block being filled */
+    size_t fill;                           /* bytes in blk[cur] */
 };
 
 static atomic_int n_pipes;
@@ -94,34 +102,52 @@ static void *pipe_main(void *arg)
     struct digest_pipe *dp = d->pipe;
     pthread_mutex_lock(&dp->mu);
     for (;;) {
-        while (!dp->queued && !dp->stop)
+        while (!dp->qlen && !dp->stop)
             pthread_cond_wait(&dp->cv, &dp->mu);
-        if (!dp->queued)
+        if (!dp->qlen)
             break;
-        unsigned b = dp->head;
+        struct digest_ref r = dp->q[dp->qhead];
         pthread_mutex_unlock(&dp->mu);
-        if (!EVP_DigestUpdate(d->ctx, dp->blk[b], dp->len[b]))
+        if (!EVP_DigestUpdate(d->ctx, r.p, r.n))
             abort();
         pthread_mutex_lock(&dp->mu);
-        dp->head = (dp->head + 1) % DIGEST_PIPE_BLOCKS;
-        dp->queued--;
+        dp->qhead = (dp->qhead + 1) % DIGEST_PIPE_REFS;
+        dp->qlen--;
+        dp->hashed += r.n;
         pthread_cond_broadcast(&dp->cv);
     }
     pthread_mutex_unlock(&dp->mu);
     return NULL;
 }
 
-/* Queues blk[tail]; waits until the next block is free. */
-static void pipe_push(struct digest_pipe *dp)
+/* Queues p[0..n) (n > 0), waiting while the queue is full; returns its mark. */
+static uint64_t pipe_queue(struct digest_pipe *dp, const void *p, size_t n)
 {
     pthread_mutex_lock(&dp->mu);
-    dp->len[dp->tail] = dp->fill;
-    dp->queued++;
-    dp->tail = (dp->tail + 1) % DIGEST_PIPE_BLOCKS;
+    while (dp->qlen == DIGEST_PIPE_REFS)
+        pthread_cond_wait(&dp->cv, &dp->mu);
+    dp->q[(dp->qhead + dp->qlen) % DIGEST_PIPE_REFS] = (struct digest_ref){p, n};
+    dp->qlen++;
+    dp->queued += n;
+    uint64_t mark = dp->queued;
     pthread_cond_broadcast(&dp->cv);
-    while (dp->queued == DIGEST_PIPE_BLOCKS)
+    pthread_mutex_unlock(&dp->mu);
+    return mark;
+}
+
+static void pipe_wait(struct digest_pipe *dp, uint64_t mark)
+{
+    pthread_mutex_lock(&dp->mu);
+    while (dp->hashed < mark)
         pthread_cond_wait(&dp->cv, &dp->mu);
     pthread_mutex_unlock(&dp->mu);
+}
+
+/* Queues the block being filled; the next one becomes current. */
+static void pipe_push_block(struct digest_pipe *dp)
+{
+    dp->blk_mark[dp->cur] = pipe_queue(dp, dp->blk[dp->cur], dp->fill);
+    dp->cur = (dp->cur + 1) % DIGEST_PIPE_BLOCKS;
     dp->fill = 0;
 }
 
@@ -144,12 +170,9 @@ static void pipe_free(digest_t *d)
 static void pipe_end(digest_t *d)
 {
     struct digest_pipe *dp = d->pipe;
+    if (dp->fill)
+        pipe_push_block(dp);
     pthread_mutex_lock(&dp->mu);
-    if (dp->fill) { /* queued < N here, so blk[tail] can be queued without waiting */
-        dp->len[dp->tail] = dp->fill;
-        dp->queued++;
-        dp->fill = 0;
-    }
     dp->stop = true;
     pthread_cond_broadcast(&dp->cv);
     pthread_mutex_unlock(&dp->mu);
@@ -168,9 +191,6 @@ bool digest_pipeline(digest_t *d)
     struct digest_pipe *dp = calloc(1, sizeof *dp);
     if (!dp)
         abort();
-    for (int i = 0; i < DIGEST_PIPE_BLOCKS; i++)
-        if (!(dp->blk[i] = malloc(DIGEST_PIPE_BLOCK)))
-            abort();
     pthread_mutex_init(&dp->mu, NULL);
     pthread_cond_init(&dp->cv, NULL);
     d->pipe = dp;
@@ -179,6 +199,32 @@ bool digest_pipeline(digest_t *d)
         return false;
     }
     return true;
+}
+
+bool digest_is_pipeline(const digest_t *d)
+{
+    return d->pipe != NULL;
+}
+
+uint64_t digest_update_ref(digest_t *d, const void *p, size_t n)
+{
+    struct digest_pipe *dp = d->pipe;
+    if (!dp) {
+        if (n && !EVP_DigestUpdate(d->ctx, p, n))
+            abort();
+        return 0;
+    }
+    if (!n)
+        return dp->queued; /* the owner's own writes: no lock needed to read it */
+    if (dp->fill) /* copied bytes given before go first */
+        pipe_push_block(dp);
+    return pipe_queue(dp, p, n);
+}
+
+void digest_wait(digest_t *d, uint64_t mark)
+{
+    if (d->pipe)
+        pipe_wait(d->pipe, mark);
 }
 
 static void digest_init(digest_t *d, const EVP_MD *md)
@@ -215,16 +261,20 @@ void digest_update(digest_t *d, const void *p, size_t n)
     }
     const uint8_t *b = p;
     while (n) {
+        if (dp->fill == 0) { /* starting a block: the thread must be past its last use */
+            if (!dp->blk[dp->cur] && !(dp->blk[dp->cur] = malloc(DIGEST_PIPE_BLOCK)))
+                abort();
+            pipe_wait(dp, dp->blk_mark[dp->cur]);
+        }
         size_t take = DIGEST_PIPE_BLOCK - dp->fill;
         if (take > n)
             take = n;
-        /* the block being filled is never one the thread reads */
-        memcpy(dp->blk[dp->tail] + dp->fill, b, take);
+        memcpy(dp->blk[dp->cur] + dp->fill, b, take);
         dp->fill += take;
         b += take;
         n -= take;
         if (dp->fill == DIGEST_PIPE_BLOCK)
-            pipe_push(dp);
+            pipe_push_block(dp);
     }
 }
 
@@ -242,7 +292,7 @@ unsigned digest_final(digest_t *d, uint8_t *out)
 void digest_free(digest_t *d)
 {
     if (d->pipe)
-        pipe_end(d); /* abandoned: at most DIGEST_PIPE_BLOCKS blocks still get hashed */
+        pipe_end(d); /* abandoned: what is queued still gets hashed */
     EVP_MD_CTX_free(d->ctx);
     d->ctx = NULL;
 }

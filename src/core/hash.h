@@ -26,14 +26,26 @@ void digest_free(digest_t *d);
 /* Moves the hashing of d (freshly initialised) to a thread of its own, for long streams on
  * one thread (a big PUT's MD5, ~600 MB/s per core, would otherwise serialise with receiving
  * and writing the body): digest_update then only copies into a ring of DIGEST_PIPE_BLOCKS
- * blocks of DIGEST_PIPE_BLOCK bytes (waiting when all are queued); _final and _free drain and
- * join. At most DIGEST_PIPE_MAX pipelines exist at once (bounded memory and threads); returns
- * false, and d stays an ordinary digest, beyond that or if no thread can be started. The
- * result is the same digest. Only the thread that owns d may call the digest_ functions. */
+ * blocks of DIGEST_PIPE_BLOCK bytes (waiting when all are queued), and digest_update_ref only
+ * queues a reference; _final and _free drain and join. At most DIGEST_PIPE_MAX pipelines
+ * exist at once (bounded memory and threads); returns false, and d stays an ordinary digest,
+ * beyond that or if no thread can be started. The result is the same digest. Only the thread
+ * that owns d may call the digest_ functions. */
 #define DIGEST_PIPE_BLOCK (256 * 1024)
 #define DIGEST_PIPE_BLOCKS 4
 #define DIGEST_PIPE_MAX 8
 bool digest_pipeline(digest_t *d);
+/* Zero-copy update: on a pipeline, queues p[0..n) to be hashed where it lies (after every
+ * byte given before, by either call) and returns a mark; the caller must keep those bytes
+ * unchanged and alive until digest_wait(d, mark) has returned (or d is finalised or freed,
+ * which hash everything queued first). On an ordinary digest it hashes at once (returns 0).
+ * Queued references are bounded (DIGEST_PIPE_REFS): past that, it waits for the thread. */
+#define DIGEST_PIPE_REFS 128
+uint64_t digest_update_ref(digest_t *d, const void *p, size_t n);
+/* Waits until every byte queued up to mark is hashed; at once for an ordinary digest. */
+void digest_wait(digest_t *d, uint64_t mark);
+/* True when d hashes on a thread of its own (digest_pipeline succeeded). */
+bool digest_is_pipeline(const digest_t *d);
 
 /* CRC32C (Castagnoli), ISA-L. Chain with the previous value (start with 0). */
 uint32_t crc32c(uint32_t crc, const void *p, size_t n);

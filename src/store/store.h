@@ -26,6 +26,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/hash.h"
 #include "core/str.h"
 
 typedef struct store store_t;
@@ -117,6 +118,13 @@ typedef struct store_put store_put_t;
 int store_put_begin(store_t *s, sv_t bucket, sv_t key, uint64_t size_hint, store_put_t **out);
 /* Appends bytes. Memory stays bounded (a segment buffer) whatever the object size. */
 int store_put_write(store_put_t *p, const void *data, size_t n);
+/* Lets the store feed d, a digest pipeline (core/hash.h), with every byte written from now
+ * on, by reference from where the store stages them, so the caller does not copy them into
+ * d. Only before the first byte, and only when the store stages the bytes itself (the local
+ * backend: a put that goes to a data file); false otherwise, and the caller feeds d as
+ * before. d must stay valid until p is committed or aborted, or be finalised or freed before
+ * that (which hashes every byte already written). */
+bool store_put_digest(store_put_t *p, digest_t *d);
 
 typedef struct store_cond {
     bool if_none_match_any;   /* fail -SE_PRECONDITION_FAILED if a current version exists */

@@ -4,6 +4,7 @@
  * And for the trimming of the index map's resident set (gc.c, ls_map_trim): the map's pages
  * leave the process's resident set and every object reads back the same afterwards. */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "store/local/local_int.h"
 #include "store/store.h"
@@ -35,8 +37,10 @@ static void fill(uint8_t *p, size_t n, uint32_t seed)
     }
 }
 
-/* piece sizes: 0 = pseudo-random in [1, 70000], else that size */
-static void write_and_check(store_t *s, size_t total, uint64_t hint, size_t piece, uint32_t seed)
+/* piece sizes: 0 = pseudo-random in [1, 70000], else that size. tap: an MD5 pipeline reads
+ * the payload from the staging buffers (ls_dw_tap) and must equal the data's MD5. */
+static void write_and_check(store_t *s, size_t total, uint64_t hint, size_t piece, uint32_t seed,
+                            bool tap)
 {
     uint8_t *data = malloc(total ? total : 1), id[LS_ID_LEN];
     fill(data, total, seed);
@@ -44,6 +48,13 @@ static void write_and_check(store_t *s, size_t total, uint64_t hint, size_t piec
     CHECK_EQ_INT(ls_data_create(s, id, &fd), 0);
     ls_dwriter_t w;
     ls_dw_init(&w, fd, hint);
+    digest_t d;
+    if (tap) {
+        digest_init_md5(&d);
+        CHECK(digest_pipeline(&d));
+        CHECK(ls_dw_tap(&w, &d));
+        CHECK(!ls_dw_tap(&w, &d)); /* once */
+    }
     uint32_t x = seed | 1;
     for (size_t off = 0; off < total;) {
         size_t n = piece;
@@ -57,6 +68,12 @@ static void write_and_check(store_t *s, size_t total, uint64_t hint, size_t piec
         off += n;
     }
     CHECK_EQ_INT(ls_dw_finish(&w), 0);
+    if (tap) { /* finalised before the release, as a PUT does; the release must not wait */
+        uint8_t got[16], want[16];
+        digest_final(&d, got);
+        md5(data, total, want);
+        CHECK(memcmp(got, want, 16) == 0);
+    }
     ls_dw_release(&w);
     CHECK(w.buf == NULL);
     close(fd);
@@ -107,8 +124,32 @@ TEST(test_dw_layouts)
         {2 * mib, 100, 3 * seg},       /* a hint that was too small */
         {5 * mib, UINT64_MAX, 4 * mib}, /* pieces bigger than the staging buffer */
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        write_and_check(s, cases[i].total, cases[i].hint, cases[i].piece, (uint32_t)i + 1);
+    for (int tap = 0; tap < 2; tap++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+            write_and_check(s, cases[i].total, cases[i].hint, cases[i].piece, (uint32_t)i + 1,
+                            tap);
+    /* a tapped writer abandoned mid-way: the release waits for the tap before unmapping */
+    {
+        size_t total = 3 * mib + 77;
+        uint8_t *data = malloc(total), id[LS_ID_LEN];
+        fill(data, total, 99);
+        int fd;
+        CHECK_EQ_INT(ls_data_create(s, id, &fd), 0);
+        ls_dwriter_t w;
+        ls_dw_init(&w, fd, 8 * mib);
+        digest_t d;
+        digest_init_md5(&d);
+        CHECK(digest_pipeline(&d));
+        CHECK(ls_dw_tap(&w, &d));
+        CHECK_EQ_INT(ls_dw_write(&w, data, total), 0);
+        ls_dw_release(&w);
+        digest_free(&d);
+        close(fd);
+        char path[4096];
+        ls_data_path(s, id, path, sizeof path);
+        unlink(path);
+        free(data);
+    }
     store_close(s);
 }
 

@@ -105,25 +105,36 @@ int ls_data_create(store_t *s, uint8_t id[LS_ID_LEN], int *fd_out)
 #define DW_SEG_BYTES ((size_t)LS_SEG_SIZE + LS_SEG_CRC)
 #define DW_MMAP_MIN ((size_t)128 * 1024)
 
+static uint8_t *dw_map(size_t cap, bool mapped)
+{
+    if (!mapped)
+        return xmalloc(cap);
+    uint8_t *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        abort();
+    return p;
+}
+
 static void dw_alloc(ls_dwriter_t *w, size_t segs)
 {
     w->cap = segs * DW_SEG_BYTES;
     w->mapped = w->cap > DW_MMAP_MIN;
-    if (w->mapped) {
-        w->buf = mmap(NULL, w->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (w->buf == MAP_FAILED)
-            abort();
-    } else {
-        w->buf = xmalloc(w->cap);
-    }
+    w->bufs[0] = w->buf = dw_map(w->cap, w->mapped);
+    w->bufs[1] = NULL;
+    w->cur = 0;
 }
 
 void ls_dw_release(ls_dwriter_t *w)
 {
-    if (w->buf && w->mapped)
-        munmap(w->buf, w->cap);
-    else
-        free(w->buf);
+    if (w->tap) /* the tap may still read either buffer */
+        digest_wait(w->tap, w->last_mark);
+    for (int i = 0; i < 2; i++) {
+        if (w->bufs[i] && w->mapped)
+            munmap(w->bufs[i], w->cap);
+        else
+            free(w->bufs[i]);
+        w->bufs[i] = NULL;
+    }
     w->buf = NULL;
     w->cap = w->blen = 0;
 }
@@ -136,6 +147,24 @@ void ls_dw_init(ls_dwriter_t *w, int fd, uint64_t size_hint)
     /* as many segments as the hint needs, up to LS_DW_SEGS; one while unknown */
     uint64_t segs = size_hint == UINT64_MAX ? 1 : (size_hint + LS_SEG_SIZE - 1) / LS_SEG_SIZE;
     dw_alloc(w, segs < 1 ? 1 : segs > LS_DW_SEGS ? LS_DW_SEGS : (size_t)segs);
+}
+
+bool ls_dw_tap(ls_dwriter_t *w, digest_t *d)
+{
+    if (w->tap || w->blen || w->seg_idx || !digest_is_pipeline(d))
+        return false;
+    w->tap = d;
+    return true;
+}
+
+/* After a flush: stage into the other buffer (each of its segments is waited for when it is
+ * refilled). */
+static void dw_swap(ls_dwriter_t *w)
+{
+    w->cur ^= 1;
+    if (!w->bufs[w->cur])
+        w->bufs[w->cur] = dw_map(w->cap, w->mapped);
+    w->buf = w->bufs[w->cur];
 }
 
 /* Writes the staged bytes at w->off. */
@@ -174,6 +203,8 @@ int ls_dw_write(ls_dwriter_t *w, const void *p, size_t n)
     const uint8_t *d = p;
     while (n) {
         if (w->seg_fill == 0) {
+            if (w->tap) /* the tap must be past this segment's previous bytes */
+                digest_wait(w->tap, w->mark[w->cur][w->blen / DW_SEG_BYTES]);
             uint8_t ib[8];
             for (int i = 0; i < 8; i++)
                 ib[i] = (uint8_t)(w->seg_idx >> (8 * i));
@@ -187,6 +218,9 @@ int ls_dw_write(ls_dwriter_t *w, const void *p, size_t n)
         uint8_t *dst = w->buf + w->blen;
         memcpy(dst, d, take);
         w->crc = crc32c(w->crc, dst, take); /* over the copy, still in cache */
+        if (w->tap)
+            w->last_mark = w->mark[w->cur][w->blen / DW_SEG_BYTES] =
+                digest_update_ref(w->tap, dst, take);
         w->blen += take;
         w->seg_fill += take;
         d += take;
@@ -203,8 +237,10 @@ int ls_dw_write(ls_dwriter_t *w, const void *p, size_t n)
                 return rc;
             /* the file has shown to be big: stage up to LS_DW_SEGS segments from now on */
             if (w->cap < LS_DW_SEGS * DW_SEG_BYTES && w->seg_idx >= LS_DW_SEGS) {
-                ls_dw_release(w);
+                ls_dw_release(w); /* waits for the tap */
                 dw_alloc(w, LS_DW_SEGS);
+            } else if (w->tap) {
+                dw_swap(w);
             }
         }
     }

@@ -460,6 +460,11 @@ int store_put_write(store_put_t *p, const void *data, size_t n)
     return 0;
 }
 
+bool store_put_digest(store_put_t *p, digest_t *d)
+{
+    return p->file && p->size == 0 && !p->err && ls_dw_tap(&p->dw, d);
+}
+
 static void put_free(store_put_t *p)
 {
     if (p->fd >= 0)

@@ -11,6 +11,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/hash.h"
 #include "core/str.h"
 #include "store/store.h"
 
@@ -247,7 +248,11 @@ int ls_data_create(store_t *s, uint8_t id[LS_ID_LEN], int *fd_out);
  * Staging grows to LS_DW_SEGS segments (1 MiB) once the file has shown to be big (a size hint
  * >= 1 MiB, or 1 MiB written); buffers over 128 KiB are mmap'd so their pages go back to the
  * system when the put ends. Writeback of every completed 8 MiB is started at once
- * (sync_file_range), so the final fdatasync only waits for the tail. */
+ * (sync_file_range), so the final fdatasync only waits for the tail.
+ * With a tap (ls_dw_tap: a digest pipeline, e.g. the ETag's MD5), the tap hashes the payload
+ * where it is staged instead of in a copy of its own: the writer then stages into two
+ * buffers in turn and refills a segment of one only once the tap is past its bytes
+ * (digest_wait per segment, so the writer waits for as little of the hashing as it can). */
 #define LS_DW_SEGS 16u
 typedef struct ls_dwriter {
     int fd;
@@ -256,12 +261,24 @@ typedef struct ls_dwriter {
     uint32_t crc;      /* its running CRC (index, then payload) */
     uint8_t *buf;      /* staged file bytes: whole segments + CRCs, then the partial one */
     size_t blen, cap;  /* cap: a whole number of segments with their CRCs */
-    bool mapped;       /* buf is an mmap, else malloc */
+    bool mapped;       /* the buffers are mmaps, else malloc */
     uint64_t off;      /* file offset of buf[0] */
     uint64_t wb_off;   /* writeback started below this offset */
+    digest_t *tap;     /* fed by reference from the staged payload, or NULL */
+    uint8_t *bufs[2];  /* buf is bufs[cur]; bufs[1] only with a tap (allocated on first use) */
+    unsigned cur;
+    /* the tap's mark of the last payload referenced in each segment of each buffer: a
+     * segment is refilled once the tap is past it (LS_DW_SEGS segments at most) */
+    uint64_t mark[2][LS_DW_SEGS];
+    uint64_t last_mark; /* of the last payload referenced */
 } ls_dwriter_t;
 /* Starts writing segments at the first one of fd; size_hint UINT64_MAX when unknown. */
 void ls_dw_init(ls_dwriter_t *w, int fd, uint64_t size_hint);
+/* Makes d (a digest pipeline) receive every payload byte written from now on, by reference
+ * (see ls_dwriter_t). Only before the first byte; false (nothing changes) otherwise or when d
+ * is not a pipeline. d must stay valid until ls_dw_release (which waits for it), unless it is
+ * finalised or freed before (they hash everything queued). */
+bool ls_dw_tap(ls_dwriter_t *w, digest_t *d);
 int ls_dw_write(ls_dwriter_t *w, const void *p, size_t n);
 /* Ends the last (partial) segment and writes everything staged. */
 int ls_dw_finish(ls_dwriter_t *w);
