@@ -74,7 +74,16 @@ void hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen, uin
  * a thread hashes them. Bytes given by copy (digest_update) go through ring blocks, allocated
  * on first use, each queued as a reference when full; a block is refilled only once the
  * thread is past it. Marks count the bytes queued so far: the thread's `hashed` reaching a
- * mark frees what was queued up to it. */
+ * mark frees what was queued up to it.
+ * The queue is single-producer single-consumer and lock-free: the owner publishes `tail`,
+ * the thread `head` and `hashed`. The mutex and condition variables serve only to sleep and
+ * wake, which is what costs here (a futex wake is an inter-processor interrupt, a VM exit on
+ * a virtual machine): the thread sleeps only when the queue is empty and is woken for a batch
+ * (DIGEST_PIPE_WAKE bytes), or when the owner waits for it or ends; the owner sleeps only when
+ * it must wait for a mark and is woken once `hashed` reaches it. The flags each side reads
+ * before sleeping (idle, want) and the counters are seq_cst, so of the two sides' "store my
+ * flag or counter, then load the other's" at least one sees the other. */
+#define DIGEST_PIPE_WAKE ((uint64_t)256 * 1024)
 struct digest_ref {
     const uint8_t *p;
     size_t n;
@@ -82,11 +91,16 @@ struct digest_ref {
 struct digest_pipe {
     pthread_t th;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct digest_ref q[DIGEST_PIPE_REFS]; /* FIFO [qhead, qhead + qlen), under mu */
-    unsigned qhead, qlen;
-    uint64_t queued, hashed; /* bytes; under mu (queued written by the owner only) */
-    bool stop;
+    pthread_cond_t work, done;
+    struct digest_ref q[DIGEST_PIPE_REFS];
+    uint64_t qmark[DIGEST_PIPE_REFS]; /* each entry's mark (owner only) */
+    _Atomic uint64_t tail;            /* entries queued (owner) */
+    _Atomic uint64_t head;            /* entries hashed (thread) */
+    _Atomic uint64_t hashed;          /* bytes hashed (thread) */
+    _Atomic uint64_t want;            /* the owner sleeps until hashed >= want; 0: not */
+    _Atomic bool idle;                /* the thread sleeps for work (set under mu) */
+    bool stop;                        /* under mu */
+    uint64_t queued;                  /* bytes queued (owner only) */
     /* copy mode, owner only */
     uint8_t *blk[DIGEST_PIPE_BLOCKS];
     uint64_t blk_mark[DIGEST_PIPE_BLOCKS]; /* mark of the block's last queueing */
@@ -100,47 +114,78 @@ static void *pipe_main(void *arg)
 {
     digest_t *d = arg;
     struct digest_pipe *dp = d->pipe;
-    pthread_mutex_lock(&dp->mu);
     for (;;) {
-        while (!dp->qlen && !dp->stop)
-            pthread_cond_wait(&dp->cv, &dp->mu);
-        if (!dp->qlen)
-            break;
-        struct digest_ref r = dp->q[dp->qhead];
-        pthread_mutex_unlock(&dp->mu);
+        uint64_t h = atomic_load_explicit(&dp->head, memory_order_relaxed);
+        if (h == atomic_load(&dp->tail)) {
+            bool stop;
+            pthread_mutex_lock(&dp->mu);
+            atomic_store(&dp->idle, true);
+            while (h == atomic_load(&dp->tail) && !dp->stop)
+                pthread_cond_wait(&dp->work, &dp->mu);
+            atomic_store(&dp->idle, false);
+            stop = dp->stop && h == atomic_load(&dp->tail);
+            pthread_mutex_unlock(&dp->mu);
+            if (stop)
+                break;
+            continue;
+        }
+        struct digest_ref r = dp->q[h % DIGEST_PIPE_REFS];
         if (!EVP_DigestUpdate(d->ctx, r.p, r.n))
             abort();
-        pthread_mutex_lock(&dp->mu);
-        dp->qhead = (dp->qhead + 1) % DIGEST_PIPE_REFS;
-        dp->qlen--;
-        dp->hashed += r.n;
-        pthread_cond_broadcast(&dp->cv);
+        /* head before hashed: once the owner sees an entry's mark reached, it also sees the
+         * entry's slot free (else it could count the queue one short of full) */
+        uint64_t done = atomic_load_explicit(&dp->hashed, memory_order_relaxed) + r.n;
+        atomic_store(&dp->head, h + 1);
+        atomic_store(&dp->hashed, done);
+        uint64_t w = atomic_load(&dp->want);
+        if (w && done >= w && atomic_compare_exchange_strong(&dp->want, &w, 0)) {
+            pthread_mutex_lock(&dp->mu); /* once per wait: the owner sleeps or rechecks */
+            pthread_cond_signal(&dp->done);
+            pthread_mutex_unlock(&dp->mu);
+        }
     }
-    pthread_mutex_unlock(&dp->mu);
     return NULL;
+}
+
+/* Wakes the thread if it sleeps and a batch is waiting for it. */
+static void pipe_kick(struct digest_pipe *dp)
+{
+    if (!atomic_load(&dp->idle) || dp->queued - atomic_load(&dp->hashed) < DIGEST_PIPE_WAKE)
+        return;
+    pthread_mutex_lock(&dp->mu);
+    pthread_cond_signal(&dp->work);
+    pthread_mutex_unlock(&dp->mu);
+}
+
+static void pipe_wait(struct digest_pipe *dp, uint64_t mark)
+{
+    if (atomic_load(&dp->hashed) >= mark)
+        return;
+    pthread_mutex_lock(&dp->mu);
+    for (;;) {
+        atomic_store(&dp->want, mark); /* the thread clears it when it wakes us */
+        if (atomic_load(&dp->hashed) >= mark)
+            break;
+        if (atomic_load(&dp->idle)) /* it was left to gather a batch */
+            pthread_cond_signal(&dp->work);
+        pthread_cond_wait(&dp->done, &dp->mu);
+    }
+    atomic_store(&dp->want, 0);
+    pthread_mutex_unlock(&dp->mu);
 }
 
 /* Queues p[0..n) (n > 0), waiting while the queue is full; returns its mark. */
 static uint64_t pipe_queue(struct digest_pipe *dp, const void *p, size_t n)
 {
-    pthread_mutex_lock(&dp->mu);
-    while (dp->qlen == DIGEST_PIPE_REFS)
-        pthread_cond_wait(&dp->cv, &dp->mu);
-    dp->q[(dp->qhead + dp->qlen) % DIGEST_PIPE_REFS] = (struct digest_ref){p, n};
-    dp->qlen++;
+    uint64_t t = atomic_load_explicit(&dp->tail, memory_order_relaxed);
+    while (t - atomic_load(&dp->head) >= DIGEST_PIPE_REFS) /* full: until the oldest is hashed */
+        pipe_wait(dp, dp->qmark[t % DIGEST_PIPE_REFS]);
     dp->queued += n;
-    uint64_t mark = dp->queued;
-    pthread_cond_broadcast(&dp->cv);
-    pthread_mutex_unlock(&dp->mu);
-    return mark;
-}
-
-static void pipe_wait(struct digest_pipe *dp, uint64_t mark)
-{
-    pthread_mutex_lock(&dp->mu);
-    while (dp->hashed < mark)
-        pthread_cond_wait(&dp->cv, &dp->mu);
-    pthread_mutex_unlock(&dp->mu);
+    dp->q[t % DIGEST_PIPE_REFS] = (struct digest_ref){p, n};
+    dp->qmark[t % DIGEST_PIPE_REFS] = dp->queued;
+    atomic_store(&dp->tail, t + 1);
+    pipe_kick(dp);
+    return dp->queued;
 }
 
 /* Queues the block being filled; the next one becomes current. */
@@ -159,7 +204,8 @@ static void pipe_free(digest_t *d)
     for (int i = 0; i < DIGEST_PIPE_BLOCKS; i++)
         free(dp->blk[i]);
     pthread_mutex_destroy(&dp->mu);
-    pthread_cond_destroy(&dp->cv);
+    pthread_cond_destroy(&dp->work);
+    pthread_cond_destroy(&dp->done);
     free(dp);
     d->pipe = NULL;
     atomic_fetch_sub(&n_pipes, 1);
@@ -174,7 +220,7 @@ static void pipe_end(digest_t *d)
         pipe_push_block(dp);
     pthread_mutex_lock(&dp->mu);
     dp->stop = true;
-    pthread_cond_broadcast(&dp->cv);
+    pthread_cond_signal(&dp->work);
     pthread_mutex_unlock(&dp->mu);
     pthread_join(dp->th, NULL);
     pipe_free(d);
@@ -192,7 +238,8 @@ bool digest_pipeline(digest_t *d)
     if (!dp)
         abort();
     pthread_mutex_init(&dp->mu, NULL);
-    pthread_cond_init(&dp->cv, NULL);
+    pthread_cond_init(&dp->work, NULL);
+    pthread_cond_init(&dp->done, NULL);
     d->pipe = dp;
     if (pthread_create(&dp->th, NULL, pipe_main, d) != 0) {
         pipe_free(d);
@@ -219,6 +266,11 @@ uint64_t digest_update_ref(digest_t *d, const void *p, size_t n)
     if (dp->fill) /* copied bytes given before go first */
         pipe_push_block(dp);
     return pipe_queue(dp, p, n);
+}
+
+bool digest_reached(const digest_t *d, uint64_t mark)
+{
+    return !d->pipe || atomic_load(&((struct digest_pipe *)d->pipe)->hashed) >= mark;
 }
 
 void digest_wait(digest_t *d, uint64_t mark)

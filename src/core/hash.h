@@ -42,8 +42,11 @@ bool digest_pipeline(digest_t *d);
  * Queued references are bounded (DIGEST_PIPE_REFS): past that, it waits for the thread. */
 #define DIGEST_PIPE_REFS 128
 uint64_t digest_update_ref(digest_t *d, const void *p, size_t n);
-/* Waits until every byte queued up to mark is hashed; at once for an ordinary digest. */
+/* Waits until every byte queued up to mark is hashed; at once for an ordinary digest. Each
+ * wait that has to sleep costs two thread wake-ups: wait for bigger steps where possible. */
 void digest_wait(digest_t *d, uint64_t mark);
+/* Whether every byte queued up to mark is hashed (never waits). */
+bool digest_reached(const digest_t *d, uint64_t mark);
 /* True when d hashes on a thread of its own (digest_pipeline succeeded). */
 bool digest_is_pipeline(const digest_t *d);
 

@@ -37,10 +37,23 @@ static void fill(uint8_t *p, size_t n, uint32_t seed)
     }
 }
 
+/* Whether files under root take O_DIRECT (ext4, xfs, ... do; a few file systems do not). */
+static bool direct_ok(void)
+{
+    char p[128];
+    snprintf(p, sizeof p, "%s/direct-probe", root);
+    int fd = open(p, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+    if (fd >= 0)
+        close(fd);
+    unlink(p);
+    return fd >= 0;
+}
+
 /* piece sizes: 0 = pseudo-random in [1, 70000], else that size. tap: an MD5 pipeline reads
- * the payload from the staging buffers (ls_dw_tap) and must equal the data's MD5. */
+ * the payload from the staging buffers (ls_dw_tap) and must equal the data's MD5. direct:
+ * ls_dw_direct is asked for (it applies from a hint of LS_DIO_MIN). */
 static void write_and_check(store_t *s, size_t total, uint64_t hint, size_t piece, uint32_t seed,
-                            bool tap)
+                            bool tap, bool direct)
 {
     uint8_t *data = malloc(total ? total : 1), id[LS_ID_LEN];
     fill(data, total, seed);
@@ -48,6 +61,13 @@ static void write_and_check(store_t *s, size_t total, uint64_t hint, size_t piec
     CHECK_EQ_INT(ls_data_create(s, id, &fd), 0);
     ls_dwriter_t w;
     ls_dw_init(&w, fd, hint);
+    char path[4096];
+    ls_data_path(s, id, path, sizeof path);
+    if (direct) {
+        bool want = hint != UINT64_MAX && hint >= LS_DIO_MIN && direct_ok();
+        CHECK(ls_dw_direct(&w, path, id) == want);
+        CHECK(!ls_dw_direct(&w, path, id)); /* once */
+    }
     digest_t d;
     if (tap) {
         digest_init_md5(&d);
@@ -79,8 +99,6 @@ static void write_and_check(store_t *s, size_t total, uint64_t hint, size_t piec
     close(fd);
 
     size_t nseg = (total + LS_SEG_SIZE - 1) / LS_SEG_SIZE;
-    char path[4096];
-    ls_data_path(s, id, path, sizeof path);
     struct stat st;
     CHECK_EQ_INT(stat(path, &st), 0);
     CHECK_EQ_INT(st.st_size, LS_FILE_HDR + total + nseg * LS_SEG_CRC);
@@ -123,13 +141,21 @@ TEST(test_dw_layouts)
         {20 * mib + 123, 20 * mib + 123, 0}, /* big: writeback ranges started on the way */
         {2 * mib, 100, 3 * seg},       /* a hint that was too small */
         {5 * mib, UINT64_MAX, 4 * mib}, /* pieces bigger than the staging buffer */
+        /* direct from LS_DIO_MIN: 4 KiB blocks carried over between buffers, the last
+         * partial block through the page cache */
+        {8 * mib, 8 * mib, 65082},
+        {17 * mib + 4064, 17 * mib + 4064, 0},   /* ends on a 4 KiB block of the file */
+        {9 * mib + 1, 9 * mib + 1, 1 << 20},
+        {3 * mib + 5, 64 * mib, 0},               /* shorter than its hint */
+        {12 * mib + 7, 8 * mib, 3 * mib},         /* longer than its hint */
     };
-    for (int tap = 0; tap < 2; tap++)
+    for (int mode = 0; mode < 4; mode++) /* tap, direct: off/off, on/off, off/on, on/on */
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
             write_and_check(s, cases[i].total, cases[i].hint, cases[i].piece, (uint32_t)i + 1,
-                            tap);
-    /* a tapped writer abandoned mid-way: the release waits for the tap before unmapping */
-    {
+                            mode & 1, mode & 2);
+    /* a tapped (and direct) writer abandoned mid-way: the release waits for the tap and the
+     * direct write under way before unmapping */
+    for (int direct = 0; direct < 2; direct++) {
         size_t total = 3 * mib + 77;
         uint8_t *data = malloc(total), id[LS_ID_LEN];
         fill(data, total, 99);
@@ -137,16 +163,19 @@ TEST(test_dw_layouts)
         CHECK_EQ_INT(ls_data_create(s, id, &fd), 0);
         ls_dwriter_t w;
         ls_dw_init(&w, fd, 8 * mib);
+        char path[4096];
+        ls_data_path(s, id, path, sizeof path);
+        if (direct)
+            CHECK(ls_dw_direct(&w, path, id) == direct_ok());
         digest_t d;
         digest_init_md5(&d);
         CHECK(digest_pipeline(&d));
         CHECK(ls_dw_tap(&w, &d));
         CHECK_EQ_INT(ls_dw_write(&w, data, total), 0);
         ls_dw_release(&w);
+        CHECK(w.dio == NULL);
         digest_free(&d);
         close(fd);
-        char path[4096];
-        ls_data_path(s, id, path, sizeof path);
         unlink(path);
         free(data);
     }

@@ -398,6 +398,11 @@ static int put_spill(store_put_t *p)
         return rc;
     p->file = true;
     ls_dw_init(&p->dw, p->fd, p->size_hint);
+    if (p->size_hint != UINT64_MAX && p->size_hint >= LS_DIO_MIN) {
+        char path[4096];
+        ls_data_path(p->s, p->id, path, sizeof path);
+        (void)ls_dw_direct(&p->dw, path, p->id); /* else buffered writes, as for smaller files */
+    }
     rc = ls_dw_write(&p->dw, p->buf, p->blen);
     free(p->buf);
     p->buf = NULL;

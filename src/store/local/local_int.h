@@ -251,26 +251,42 @@ int ls_data_create(store_t *s, uint8_t id[LS_ID_LEN], int *fd_out);
  * (sync_file_range), so the final fdatasync only waits for the tail.
  * With a tap (ls_dw_tap: a digest pipeline, e.g. the ETag's MD5), the tap hashes the payload
  * where it is staged instead of in a copy of its own: the writer then stages into two
- * buffers in turn and refills a segment of one only once the tap is past its bytes
- * (digest_wait per segment, so the writer waits for as little of the hashing as it can). */
+ * buffers in turn and refills a 64 KiB slot of one only once the tap is past its bytes
+ * (digest_wait per slot, so the writer waits for as little of the hashing as it can).
+ * Direct (ls_dw_direct, for big files): the staged bytes go to the disk with O_DIRECT, by a
+ * writer thread of the file's own, while the next buffer is filled. This spares the copy
+ * into the page cache (the biggest cost of a big PUT after its MD5) and keeps the connection
+ * thread off the disk. Writes stay on 4 KiB file offsets: the header is staged too, each
+ * flush writes whole 4 KiB blocks and carries the rest over to the next buffer, and only the
+ * file's last partial block goes through the page cache (pages of their own: no overlap
+ * with direct writes). The final fdatasync + directory fsync stay the durability point. */
 #define LS_DW_SEGS 16u
+#define LS_DW_SLOT ((size_t)64 * 1024)
+#define LS_DW_SLOTS 18u /* slots of the biggest buffer: 16 segments, CRCs and a 4 KiB carry */
+#define LS_DIO_ALIGN ((size_t)4096)
+#define LS_DIO_MIN ((uint64_t)8 << 20) /* size hint from which ls_dw_direct applies */
+#define LS_DIO_MAX 8                   /* direct writers (threads) at once, then buffered */
+struct ls_dio;
 typedef struct ls_dwriter {
     int fd;
     uint64_t seg_idx;  /* the segment being filled */
     size_t seg_fill;   /* its payload bytes so far */
     uint32_t crc;      /* its running CRC (index, then payload) */
     uint8_t *buf;      /* staged file bytes: whole segments + CRCs, then the partial one */
-    size_t blen, cap;  /* cap: a whole number of segments with their CRCs */
+    size_t blen, cap;  /* a flush when the room left is less than a segment with its CRC */
     bool mapped;       /* the buffers are mmaps, else malloc */
     uint64_t off;      /* file offset of buf[0] */
     uint64_t wb_off;   /* writeback started below this offset */
+    uint64_t hint;     /* the size hint, UINT64_MAX if unknown */
     digest_t *tap;     /* fed by reference from the staged payload, or NULL */
-    uint8_t *bufs[2];  /* buf is bufs[cur]; bufs[1] only with a tap (allocated on first use) */
+    uint8_t *bufs[2];  /* buf is bufs[cur]; bufs[1] with a tap or direct (allocated on use) */
     unsigned cur;
-    /* the tap's mark of the last payload referenced in each segment of each buffer: a
-     * segment is refilled once the tap is past it (LS_DW_SEGS segments at most) */
-    uint64_t mark[2][LS_DW_SEGS];
+    /* the tap's mark of the last payload referenced in each 64 KiB slot of each buffer, and
+     * of the current buffer's previous contents (what a refill waits for) */
+    uint64_t mark[2][LS_DW_SLOTS];
+    uint64_t old_mark[LS_DW_SLOTS];
     uint64_t last_mark; /* of the last payload referenced */
+    struct ls_dio *dio; /* the direct writer, or NULL */
 } ls_dwriter_t;
 /* Starts writing segments at the first one of fd; size_hint UINT64_MAX when unknown. */
 void ls_dw_init(ls_dwriter_t *w, int fd, uint64_t size_hint);
@@ -279,6 +295,11 @@ void ls_dw_init(ls_dwriter_t *w, int fd, uint64_t size_hint);
  * is not a pipeline. d must stay valid until ls_dw_release (which waits for it), unless it is
  * finalised or freed before (they hash everything queued). */
 bool ls_dw_tap(ls_dwriter_t *w, digest_t *d);
+/* Switches w to direct writes (see above) when its size hint was >= LS_DIO_MIN, nothing is
+ * written yet, the file (path, fd's; id: its file id, for the header) takes O_DIRECT and fewer than LS_DIO_MAX direct writers
+ * run; false (nothing changes) otherwise. Errors of the writer thread come back from the
+ * next ls_dw_write or ls_dw_finish. */
+bool ls_dw_direct(ls_dwriter_t *w, const char *path, const uint8_t id[LS_ID_LEN]);
 int ls_dw_write(ls_dwriter_t *w, const void *p, size_t n);
 /* Ends the last (partial) segment and writes everything staged. */
 int ls_dw_finish(ls_dwriter_t *w);
