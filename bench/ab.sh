@@ -99,7 +99,7 @@ if [ -n "${AB_PREP:-}" ]; then
         read -ra pa <<<"$prep"
         for i in "${!BINS[@]}"; do
             if [ "${BINS[$i]}" = nginx ]; then
-                "$SB" --bucket abench --op mkfiles --dir "$NGX_WWW" --no-sign "${pa[@]}" --quiet >/dev/null
+                "$SB" --bucket abench "${pa[@]}" --op mkfiles --dir "$NGX_WWW" --no-sign --quiet >/dev/null
             else
                 "$SB" --endpoint "${EPS[$i]}" --bucket abench "${pa[@]}" --quiet >/dev/null || exit 1
             fi

@@ -242,14 +242,6 @@ static int payload_kind(sv_t v, enum sigv4_payload *out)
     return 0;
 }
 
-static void fmt_amz(int64_t t, char out[17])
-{
-    time_t s = (time_t)t;
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
-}
-
 /* ---- parse ---- */
 
 static int parse_header_auth(const sigv4_req_t *r, sv_t auth, int64_t now, sigv4_parsed_t *out)
@@ -312,7 +304,7 @@ static int parse_header_auth(const sigv4_req_t *r, sv_t auth, int64_t now, sigv4
         out->amz_date = sv_trim(d);
     }
     char amz[17];
-    fmt_amz(out->req_time, amz);
+    fmt_amz_date(out->req_time, amz);
     if (memcmp(amz, out->date.p, 8) != 0)
         return -SE_AUTH_HEADER_MALFORMED; /* "Invalid credential date" */
     if (out->req_time > now + MAX_SKEW_SEC || out->req_time < now - MAX_SKEW_SEC)
@@ -711,7 +703,7 @@ int sigv4_verify(const sigv4_req_t *r, const sigv4_parsed_t *p, sv_t secret, are
         return -SE_SIGNATURE_MISMATCH;
 
     char amz[17], scope[128];
-    fmt_amz(p->req_time, amz);
+    fmt_amz_date(p->req_time, amz);
     snprintf(scope, sizeof scope, SV_FMT "/" SV_FMT "/" SV_FMT "/aws4_request", SV_ARG(p->date),
              SV_ARG(p->region), SV_ARG(p->service));
     sigv4_signing_key(secret, p->date, p->region, p->service, key);

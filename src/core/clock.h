@@ -13,6 +13,8 @@ void clock_set_day_seconds(int64_t s);
 int64_t day_seconds(void);
 /* Formats t (ms since epoch) as ISO 8601 "2026-11-21T10:00:00.000Z" (25 bytes with NUL). */
 void fmt_iso8601(int64_t t_ms, char out[32]);
+/* Formats t (seconds since the epoch) as the amz date "20261121T100000Z" (17 with NUL). */
+void fmt_amz_date(int64_t t_sec, char out[17]);
 /* Formats t as RFC 7231 "Sat, 21 Nov 2026 10:00:00 GMT". */
 void fmt_http_date(int64_t t_ms, char out[40]);
 /* Parses RFC 7231 / RFC 850 / asctime dates and ISO 8601 "YYYYMMDDTHHMMSSZ" (amz) into

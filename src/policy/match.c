@@ -259,18 +259,28 @@ static bool one(sv_t v, const sv_t **vals, size_t *n, sv_t *scratch)
     return true;
 }
 
+bool policy_keys_find(const policy_key_t *keys, size_t nkeys, sv_t key, const sv_t **vals,
+                      size_t *n)
+{
+    for (size_t i = 0; i < nkeys; i++) {
+        if (key_eq(keys[i].key, key)) {
+            *vals = keys[i].values;
+            *n = keys[i].nvalues;
+            return true;
+        }
+    }
+    return false;
+}
+
 bool ctx_key(const policy_ctx_t *ctx, sv_t key, const sv_t **vals, size_t *n, sv_t *scratch)
 {
     *vals = NULL;
     *n = 0;
-    for (size_t i = 0; i < ctx->nkeys; i++) {
-        if (key_eq(ctx->keys[i].key, key)) {
-            if (!ctx->keys[i].nvalues)
-                return false;
-            *vals = ctx->keys[i].values;
-            *n = ctx->keys[i].nvalues;
+    if (policy_keys_find(ctx->keys, ctx->nkeys, key, vals, n)) {
+        if (*n)
             return true;
-        }
+        *vals = NULL;
+        return false;
     }
     bool anon = ctx->type == PRINCIPAL_ANONYMOUS;
     if (sv_caseeq(key, SV("aws:username")))

@@ -136,6 +136,12 @@ typedef struct policy_ctx {
     void *lookup_arg;
 } policy_ctx_t;
 
+/* The entry of keys[] named key (names as the evaluator matches them: case-insensitive, but
+ * the tag key after s3:ExistingObjectTag/ or s3:RequestObjectTag/ case-sensitive): true and
+ * its values, or false. For a lookup() that builds keys[] lazily. */
+bool policy_keys_find(const policy_key_t *keys, size_t nkeys, sv_t key, const sv_t **vals,
+                      size_t *n);
+
 enum policy_decision {
     POLICY_NO_MATCH = 0, /* no statement applies: implicit deny unless something else allows */
     POLICY_ALLOW = 1,

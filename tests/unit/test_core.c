@@ -184,6 +184,60 @@ TEST(test_digest_ref)
     free(data);
 }
 
+/* The hand-made date code agrees with the C library's (gmtime_r + strftime, strptime +
+ * timegm) over random instants from year 1000 to 9999, leap days and the rolls over of days past
+ * a month's end that timegm made. */
+TEST(test_dates_by_hand)
+{
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* 1000-01-01 .. 9999-12-31 (strftime does not pad years below 1000 to 4 digits) */
+        int64_t lo = -30610224000LL, hi = 253402300799LL;
+        int64_t t = lo + (int64_t)(x % (uint64_t)(hi - lo));
+        if (i < 4)
+            t = (int64_t[]){0, 951782400, 1709164800, 4107542399LL}[i]; /* 2000-02-29, 2024-02-29 */
+        time_t tt = (time_t)t;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        char want[64], got[40];
+        strftime(want, sizeof want, "%Y%m%dT%H%M%SZ", &tm);
+        fmt_amz_date(t, got);
+        if (strcmp(want, got) != 0) {
+            CHECK_EQ_STR(got, want);
+            break;
+        }
+        strftime(want, sizeof want, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        fmt_http_date(t * 1000 + (t >= 0 ? 999 : 0), got); /* ms are cut, as before */
+        if (strcmp(want, got) != 0) {
+            CHECK_EQ_STR(got, want);
+            break;
+        }
+        int64_t back;
+        fmt_amz_date(t, got);
+        if (parse_amz_date(sv_from_cstr(got), &back) != 0 || back != t) {
+            CHECK(back == t);
+            break;
+        }
+    }
+    /* what strptime took and timegm rolled over, and what it refused */
+    static const char *const roll[] = {"20230230T000000Z", "20230431T235960Z", "20231231T235961Z",
+                                       "00010101T000000Z", "20240229T120000Z"};
+    for (size_t i = 0; i < sizeof roll / sizeof roll[0]; i++) {
+        struct tm tm = {0};
+        CHECK(strptime(roll[i], "%Y%m%dT%H%M%SZ", &tm) != NULL);
+        int64_t got;
+        CHECK_EQ_INT(parse_amz_date(sv_from_cstr(roll[i]), &got), 0);
+        CHECK(got == (int64_t)timegm(&tm));
+    }
+    static const char *const bad[] = {"20231301T000000Z", "20230001T000000Z", "20230100T000000Z",
+                                      "20230132T000000Z", "20230101T240000Z", "20230101T006000Z",
+                                      "20230101T000062Z", "2023010T1000000Z", "20230101T000000"};
+    int64_t out;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_EQ_INT(parse_amz_date(sv_from_cstr(bad[i]), &out), -1);
+}
+
 int main(void)
 {
     RUN(test_err_table);
@@ -191,6 +245,7 @@ int main(void)
     RUN(test_hash);
     RUN(test_arena);
     RUN(test_dates);
+    RUN(test_dates_by_hand);
     RUN(test_digest_pipeline);
     RUN(test_digest_ref);
     return t_summary("core");
