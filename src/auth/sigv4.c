@@ -685,8 +685,14 @@ static void sign_creq(const buf_t *creq, const char *amz, const char *scope, con
     char hex[65];
     sha256(creq->p, creq->len, h);
     hex_encode(h, 32, hex);
-    buf_t sts = BUF_INIT;
-    buf_printf(&sts, ALGO "\n%s\n%s\n%s", amz, scope, hex);
+    buf_t sts = BUF_INIT; /* appended, not printf'd: stdio is dear per request */
+    buf_reserve(&sts, sizeof ALGO + 17 + strlen(scope) + 66);
+    buf_puts(&sts, ALGO "\n");
+    buf_puts(&sts, amz);
+    buf_putc(&sts, '\n');
+    buf_puts(&sts, scope);
+    buf_putc(&sts, '\n');
+    buf_puts(&sts, hex);
     hmac_sha256(key, 32, sts.p, sts.len, sig);
     buf_release(&sts);
 }

@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,8 +132,10 @@ struct hreq {
 
 sv_t http_req_header(const http_req_t *r, const char *name)
 {
+    /* the name's length once, not per header (a request looks up ~30 names) */
+    size_t n = strlen(name);
     for (size_t i = 0; i < r->nheaders; i++)
-        if (sv_caseeq_cstr(r->headers[i].name, name))
+        if (r->headers[i].name.len == n && strncasecmp(r->headers[i].name.p, name, n) == 0)
             return r->headers[i].value;
     return SV_NULL;
 }
