@@ -175,6 +175,10 @@ static int cmd_server(int argc, char **argv)
     }
     store_t *st;
     store_opts_t so = {.dir = data};
+    /* STRATA_DIRECT_MIN: bytes from which a data file is written with O_DIRECT, or "off" */
+    const char *dm = getenv("STRATA_DIRECT_MIN");
+    if (dm && *dm)
+        so.direct_min = strcmp(dm, "off") == 0 ? UINT64_MAX : strtoull(dm, NULL, 10);
     if ((rc = store_open(&so, &st)) != 0) {
         log_error("cannot open store in %s: %s", data, strata_strerror(rc));
         return 1;

@@ -37,6 +37,10 @@ typedef struct store_opts {
     size_t map_size;      /* LMDB map size in bytes (0: default, large sparse) */
     int gc_grace_ms;      /* delay before old data is unlinked (0: default) */
     uint64_t mpu_min_part; /* smallest part but the last in a completed upload (0: 5 MiB) */
+    /* data files whose size is announced at or above this are written with O_DIRECT (less
+     * CPU per byte, but not left in the page cache for the reads that follow; see
+     * docs/store.md): 0 for the default (8 MiB), UINT64_MAX for never */
+    uint64_t direct_min;
 } store_opts_t;
 
 int store_open(const store_opts_t *o, store_t **out);

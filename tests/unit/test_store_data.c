@@ -51,7 +51,8 @@ static bool direct_ok(void)
 
 /* piece sizes: 0 = pseudo-random in [1, 70000], else that size. tap: an MD5 pipeline reads
  * the payload from the staging buffers (ls_dw_tap) and must equal the data's MD5. direct:
- * ls_dw_direct is asked for (it applies from a hint of LS_DIO_MIN). */
+ * ls_dw_direct is asked for (it applies from a hint of 1 MiB; the store asks from
+ * store_opts_t.direct_min). */
 static void write_and_check(store_t *s, size_t total, uint64_t hint, size_t piece, uint32_t seed,
                             bool tap, bool direct)
 {
@@ -64,7 +65,7 @@ static void write_and_check(store_t *s, size_t total, uint64_t hint, size_t piec
     char path[4096];
     ls_data_path(s, id, path, sizeof path);
     if (direct) {
-        bool want = hint != UINT64_MAX && hint >= LS_DIO_MIN && direct_ok();
+        bool want = hint != UINT64_MAX && hint >= LS_DW_SEGS * LS_SEG_SIZE && direct_ok();
         CHECK(ls_dw_direct(&w, path, id) == want);
         CHECK(!ls_dw_direct(&w, path, id)); /* once */
     }

@@ -273,8 +273,8 @@ bool ls_dw_tap(ls_dwriter_t *w, digest_t *d)
 
 bool ls_dw_direct(ls_dwriter_t *w, const char *path, const uint8_t id[LS_ID_LEN])
 {
-    if (w->dio || w->seg_idx || w->seg_fill || w->off != LS_FILE_HDR ||
-        w->hint == UINT64_MAX || w->hint < LS_DIO_MIN)
+    if (w->dio || w->seg_idx || w->seg_fill || w->off != LS_FILE_HDR || w->hint == UINT64_MAX ||
+        w->hint < LS_DW_SEGS * LS_SEG_SIZE) /* the whole staging buffers it needs */
         return false;
     if (atomic_fetch_add(&n_dio, 1) >= LS_DIO_MAX) {
         atomic_fetch_sub(&n_dio, 1);

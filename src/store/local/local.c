@@ -69,6 +69,7 @@ int store_open(const store_opts_t *o, store_t **out)
     memcpy(s->data_dir, o->dir, dl);
     memcpy(s->data_dir + dl, "/data", 6);
     s->inline_max = o->inline_max ? o->inline_max : LS_INLINE_DEFAULT;
+    s->direct_min = o->direct_min ? o->direct_min : LS_DIO_MIN;
     if (s->inline_max > LS_INLINE_CAP)
         s->inline_max = LS_INLINE_CAP;
     s->gc_grace_ms = o->gc_grace_ms > 0 ? o->gc_grace_ms : 10000;
@@ -398,7 +399,7 @@ static int put_spill(store_put_t *p)
         return rc;
     p->file = true;
     ls_dw_init(&p->dw, p->fd, p->size_hint);
-    if (p->size_hint != UINT64_MAX && p->size_hint >= LS_DIO_MIN) {
+    if (p->size_hint != UINT64_MAX && p->size_hint >= p->s->direct_min) {
         char path[4096];
         ls_data_path(p->s, p->id, path, sizeof path);
         (void)ls_dw_direct(&p->dw, path, p->id); /* else buffered writes, as for smaller files */

@@ -143,6 +143,7 @@ struct store {
     char *dir;
     char *data_dir;
     size_t inline_max;
+    uint64_t direct_min; /* O_DIRECT data files from this size hint (store_opts_t) */
     int gc_grace_ms;
     int lock_fd;
     MDB_env *env;
@@ -264,7 +265,7 @@ int ls_data_create(store_t *s, uint8_t id[LS_ID_LEN], int *fd_out);
 #define LS_DW_SLOT ((size_t)64 * 1024)
 #define LS_DW_SLOTS 18u /* slots of the biggest buffer: 16 segments, CRCs and a 4 KiB carry */
 #define LS_DIO_ALIGN ((size_t)4096)
-#define LS_DIO_MIN ((uint64_t)8 << 20) /* size hint from which ls_dw_direct applies */
+#define LS_DIO_MIN ((uint64_t)8 << 20) /* default store_opts_t.direct_min */
 #define LS_DIO_MAX 8                   /* direct writers (threads) at once, then buffered */
 struct ls_dio;
 typedef struct ls_dwriter {
@@ -295,7 +296,8 @@ void ls_dw_init(ls_dwriter_t *w, int fd, uint64_t size_hint);
  * is not a pipeline. d must stay valid until ls_dw_release (which waits for it), unless it is
  * finalised or freed before (they hash everything queued). */
 bool ls_dw_tap(ls_dwriter_t *w, digest_t *d);
-/* Switches w to direct writes (see above) when its size hint was >= LS_DIO_MIN, nothing is
+/* Switches w to direct writes (see above) when its size hint was >= 1 MiB (the caller applies
+ * store_opts_t.direct_min, LS_DIO_MIN by default), nothing is
  * written yet, the file (path, fd's; id: its file id, for the header) takes O_DIRECT and fewer than LS_DIO_MAX direct writers
  * run; false (nothing changes) otherwise. Errors of the writer thread come back from the
  * next ls_dw_write or ls_dw_finish. */
