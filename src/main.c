@@ -36,7 +36,9 @@ static int usage(void)
             "                    [--canonical-id ID] [--display-name D] [--email E]\n"
             "environment: STRATA_DATA, STRATA_LISTEN (comma-separated), STRATA_REGION,\n"
             "  STRATA_BASE_DOMAIN, STRATA_DAY_SECONDS, STRATA_ROOT_ACCESS_KEY, STRATA_ROOT_SECRET_KEY,\n"
-            "  STRATA_HTTP_THREADS (16), STRATA_SHUTDOWN_GRACE_MS (10000)\n");
+            "  STRATA_HTTP_THREADS (16), STRATA_SHUTDOWN_GRACE_MS (10000),\n"
+            "  STRATA_DIRECT_MIN (8388608: bytes from which object data is written with O_DIRECT,\n"
+            "  bypassing the page cache; \"off\" keeps every write buffered)\n");
     return 2;
 }
 
