@@ -299,6 +299,20 @@ def test_copy_keeps_checksum(s3, bucket):
     assert h["ChecksumSHA256"] == b64("SHA256", data)
 
 
+def boto_mpu(s3, bucket, key, algo, parts):
+    """A multipart upload through boto3 with algo's checksum on every part (each part's value
+    checked as it is answered); returns CompleteMultipartUpload's response."""
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm=algo)
+    done = []
+    for n, data in enumerate(parts, 1):
+        r = s3.upload_part(Bucket=bucket, Key=key, UploadId=up["UploadId"], PartNumber=n,
+                           Body=data, ChecksumAlgorithm=algo)
+        assert r["Checksum" + algo] == b64(algo, data)
+        done.append({"PartNumber": n, "ETag": r["ETag"], "Checksum" + algo: r["Checksum" + algo]})
+    return s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up["UploadId"],
+                                        MultipartUpload={"Parts": done})
+
+
 def test_copy_result_carries_checksum(s3, bucket):
     data = seeded_bytes(61, 4321)
     s3.put_object(Bucket=bucket, Key="csrc", Body=data, ChecksumAlgorithm="CRC32")
@@ -341,15 +355,8 @@ def test_copy_with_unknown_checksum_algorithm(raw, s3, bucket):
 def test_copy_of_composite_object_gets_full_object_checksum(s3, bucket):
     """A copy is one part: a multipart source's composite value ("...-2") is not carried over;
     the copy's value of the same algorithm is computed over its bytes."""
-    up = s3.create_multipart_upload(Bucket=bucket, Key="msrc", ChecksumAlgorithm="SHA256")
     parts = [seeded_bytes(63, MIB5), seeded_bytes(64, 1000)]
-    done = []
-    for n, data in enumerate(parts, 1):
-        pr = s3.upload_part(Bucket=bucket, Key="msrc", UploadId=up["UploadId"], PartNumber=n,
-                            Body=data, ChecksumAlgorithm="SHA256")
-        done.append({"PartNumber": n, "ETag": pr["ETag"], "ChecksumSHA256": pr["ChecksumSHA256"]})
-    s3.complete_multipart_upload(Bucket=bucket, Key="msrc", UploadId=up["UploadId"],
-                                 MultipartUpload={"Parts": done})
+    boto_mpu(s3, bucket, "msrc", "SHA256", parts)
     r = s3.copy_object(Bucket=bucket, Key="mdst", CopySource={"Bucket": bucket, "Key": "msrc"})
     whole = b"".join(parts)
     assert r["CopyObjectResult"]["ChecksumSHA256"] == b64("SHA256", whole)
@@ -363,12 +370,7 @@ def test_listings_show_checksum_algorithm_and_type(raw, s3, bucket):
     type; objects without an additional checksum have neither element."""
     s3.put_object(Bucket=bucket, Key="l/crc", Body=b"one", ChecksumAlgorithm="CRC32C")
     s3.put_object(Bucket=bucket, Key="l/plain", Body=b"two")
-    up = s3.create_multipart_upload(Bucket=bucket, Key="l/mpu", ChecksumAlgorithm="SHA1")
-    pr = s3.upload_part(Bucket=bucket, Key="l/mpu", UploadId=up["UploadId"], PartNumber=1,
-                        Body=b"three", ChecksumAlgorithm="SHA1")
-    s3.complete_multipart_upload(Bucket=bucket, Key="l/mpu", UploadId=up["UploadId"],
-                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": pr["ETag"],
-                                                             "ChecksumSHA1": pr["ChecksumSHA1"]}]})
+    boto_mpu(s3, bucket, "l/mpu", "SHA1", [b"three"])
     r = s3.list_objects_v2(Bucket=bucket, Prefix="l/")
     assert {c["Key"]: c.get("ChecksumAlgorithm") for c in r["Contents"]} == {
         "l/crc": ["CRC32C"], "l/mpu": ["SHA1"], "l/plain": None}
@@ -466,16 +468,8 @@ def test_multipart_crc64nvme_full_object(raw, s3, bucket):
 
 
 def test_multipart_composite_and_attributes(s3, bucket):
-    up = s3.create_multipart_upload(Bucket=bucket, Key="cmp", ChecksumAlgorithm="CRC32")
     parts = [seeded_bytes(20, MIB5), seeded_bytes(21, 777)]
-    done = []
-    for n, data in enumerate(parts, 1):
-        r = s3.upload_part(Bucket=bucket, Key="cmp", UploadId=up["UploadId"], PartNumber=n,
-                           Body=data, ChecksumAlgorithm="CRC32")
-        assert r["ChecksumCRC32"] == b64("CRC32", data)
-        done.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]})
-    r = s3.complete_multipart_upload(Bucket=bucket, Key="cmp", UploadId=up["UploadId"],
-                                     MultipartUpload={"Parts": done})
+    r = boto_mpu(s3, bucket, "cmp", "CRC32", parts)
     raws = b"".join(raw_checksum("CRC32", d) for d in parts)
     want = base64.b64encode((zlib.crc32(raws) & 0xFFFFFFFF).to_bytes(4, "big")).decode() + "-2"
     assert r["ChecksumCRC32"] == want
