@@ -825,19 +825,12 @@ static int az_load_obj(struct az *z)
     return z->obj_rc;
 }
 
+static bool object_context_action(sv_t action);
+
+/* The actions that may test s3:ExistingObjectTag: the object-context ones, and RestoreObject. */
 static bool existing_tag_action(sv_t action)
 {
-    static const char *const acts[] = {
-        "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl", "s3:GetObjectVersionAcl",
-        "s3:GetObjectTagging", "s3:GetObjectVersionTagging", "s3:PutObjectTagging",
-        "s3:PutObjectVersionTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging",
-        "s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:GetObjectAttributes",
-        "s3:GetObjectVersionAttributes", "s3:RestoreObject", "s3:GetObjectRetention",
-        "s3:GetObjectLegalHold"};
-    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
-        if (sv_eq_cstr(action, acts[i]))
-            return true;
-    return false;
+    return object_context_action(action) || sv_eq_cstr(action, "s3:RestoreObject");
 }
 
 struct lk {
