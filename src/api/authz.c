@@ -1246,21 +1246,28 @@ static bool creates_object(enum s3_op op)
            op == S3_OP_POST_OBJECT;
 }
 
-/* A read (GET/HEAD, no versionId) of a key that does not exist, by a principal that may list
- * the bucket: S3 answers 404 NoSuchKey, not 403, even when nothing grants s3:GetObject (with
- * ACLs, a missing object has no ACL to grant it; a public-read bucket still lets anyone see
- * that the key is gone). Only an implicit deny of the read gives way to this; the caller
- * checks that. */
-static bool missing_key_listable(rq_t *q, bool version_given)
+/* A read (GET/HEAD, no versionId) of a key that does not exist: S3 answers NoSuchKey only to a
+ * principal that may list the bucket, AccessDenied to anyone else (so keys cannot be probed).
+ * That holds even when nothing grants s3:GetObject (with ACLs, a missing object has no ACL to
+ * grant it; a public-read bucket still lets anyone see that the key is gone), so it is asked
+ * both when the read was implicitly denied and when it was allowed; *mk keeps the answer so
+ * the lookup and the ListBucket check run once per request. */
+enum missing_key { MK_UNKNOWN, MK_NOT_APPLICABLE, MK_LISTABLE, MK_UNLISTABLE };
+
+static enum missing_key missing_key(rq_t *q, bool version_given, enum missing_key *mk)
 {
+    if (*mk != MK_UNKNOWN)
+        return *mk;
+    *mk = MK_NOT_APPLICABLE;
     if ((q->op != S3_OP_GET_OBJECT && q->op != S3_OP_HEAD_OBJECT) || version_given ||
         !q->have_bucket)
-        return false;
+        return *mk;
     store_obj_t o;
-    if (store_get(q->api->store, q->route.bucket, q->route.key, NULL, q->a, &o, NULL) !=
+    if (store_get(q->api->store, q->route.bucket, q->route.key, NULL, q->a, &o, NULL) ==
         -SE_NO_SUCH_KEY)
-        return false;
-    return check(q, "s3:ListBucket", &q->bucket, SV_NULL, NULL, false) == 0;
+        *mk = check(q, "s3:ListBucket", &q->bucket, SV_NULL, NULL, false) == 0 ? MK_LISTABLE
+                                                                                : MK_UNLISTABLE;
+    return *mk;
 }
 
 /* The initiator of a multipart upload may list its parts and abort it ("By default, the bucket
@@ -1314,6 +1321,7 @@ int authz_request(rq_t *q)
     size_t n = authz_actions(&in, acts);
     if (n == 0)
         return deny(q, s3_op_name(q->op), "-", "operation has no action mapping");
+    enum missing_key mk = MK_UNKNOWN;
     const char *version = NULL;
     if (present && vid.p)
         version = arena_strndup(q->a, vid.p, vid.len);
@@ -1346,7 +1354,7 @@ int authz_request(rq_t *q)
                        acts[i].res == AUTHZ_RES_OBJECT ? q->route.key : SV_NULL,
                        acts[i].res == AUTHZ_RES_OBJECT ? version : NULL,
                        i > 0 && creates_object(q->op));
-            if (rc && !q->authz_explicit_deny && missing_key_listable(q, present))
+            if (rc && !q->authz_explicit_deny && missing_key(q, present, &mk) == MK_LISTABLE)
                 rc = 0; /* the handler answers NoSuchKey */
             if (rc && !q->authz_explicit_deny && initiator_acts(q, acts[i].action))
                 rc = 0;
@@ -1372,19 +1380,14 @@ int authz_request(rq_t *q)
         if (rc)
             return rc;
     }
-    /* A read of a key that does not exist: S3 answers NoSuchKey only to a principal that may
-     * list the bucket, AccessDenied to anyone else (so keys cannot be probed). The bucket
-     * owner's root user may always list, so its reads skip the lookup. */
-    if ((q->op == S3_OP_GET_OBJECT || q->op == S3_OP_HEAD_OBJECT) && !present && q->have_bucket) {
+    /* A read allowed but of a missing key (missing_key()). The bucket owner's root user may
+     * always list, so its reads skip the lookup. */
+    if (q->op == S3_OP_GET_OBJECT || q->op == S3_OP_HEAD_OBJECT) {
         who_t w;
         who_of(q, &w);
-        if (!(w.type == PRINCIPAL_ROOT && strcmp(w.account, q->bucket.owner) == 0)) {
-            store_obj_t o;
-            int rc = store_get(q->api->store, q->route.bucket, q->route.key, NULL, q->a, &o, NULL);
-            if (rc == -SE_NO_SUCH_KEY &&
-                check(q, "s3:ListBucket", &q->bucket, SV_NULL, NULL, false) != 0)
-                return -SE_ACCESS_DENIED;
-        }
+        if (!(w.type == PRINCIPAL_ROOT && strcmp(w.account, q->bucket.owner) == 0) &&
+            missing_key(q, present, &mk) == MK_UNLISTABLE)
+            return -SE_ACCESS_DENIED;
     }
     if (acl_headers && q->have_bucket &&
         (q->op == S3_OP_PUT_OBJECT || q->op == S3_OP_COPY_OBJECT ||
