@@ -24,8 +24,9 @@ NPM = shutil.which("npm") or "/usr/bin/npm"
 
 
 def _npm_ci():
-    """node_modules matching package-lock.json, installed once (npm records the lock it
-    installed in node_modules/.package-lock.json)."""
+    """node_modules matching package-lock.json, installed once: the SHA-256 of the lock file
+    that was installed is kept in node_modules/.strata-lock-sha256, so a changed lock installs
+    again."""
     lock = os.path.join(JS_DIR, "package-lock.json")
     done = os.path.join(JS_DIR, "node_modules", ".strata-lock-sha256")
     want = hashlib.sha256(open(lock, "rb").read()).hexdigest()
